@@ -1,0 +1,29 @@
+// Shared jest settings for every package. Tests run as native ESM (the `webgpu` package is
+// ESM-only), compiled by @swc/jest; `@vatt/*` imports resolve to package sources so a test never
+// depends on a stale build.
+const path = require('node:path');
+const root = __dirname;
+
+module.exports = {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'es6' },
+        sourceMaps: 'inline',
+      },
+    ],
+  },
+  moduleNameMapper: {
+    '^@vatt/(tokenizers|transformer|losses|data)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^vatt$': path.join(root, 'packages/vatt/src/index.ts'),
+    '^@vatt-testing/(.*)$': path.join(root, 'testing/$1'),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  testMatch: ['<rootDir>/src/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
+  testTimeout: 120000,
+  maxWorkers: 1,
+};
