@@ -1,0 +1,141 @@
+/**
+ * A `file://` tf.io handler on Node's `fs` (pure tfjs has none; tfjs-node's needs libtensorflow).
+ *
+ * Layout of a saved directory: `model.json` (tf.io's ModelJSON: modelTopology, weightsManifest,
+ * userDefinedMetadata) and binary shards `group1-shardNofM.bin`. Saving is atomic: everything is written
+ * into a temporary sibling directory, flushed, then renamed over the target, so a reader never sees a
+ * half-written checkpoint and a crash leaves at most a `*.tmp-*` directory behind.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+export const MODEL_JSON = 'model.json';
+const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
+
+function toArrayBuffer(data: tf.io.WeightData | undefined): ArrayBuffer {
+  if (!data) return new ArrayBuffer(0);
+  return tf.io.CompositeArrayBuffer.join(data as ArrayBuffer | ArrayBuffer[]);
+}
+
+async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
+  const fh = await fs.open(file, 'w');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes `artifacts` into directory `dir` atomically (temp dir + rename). */
+export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts, shardBytes = DEFAULT_SHARD_BYTES): Promise<tf.io.SaveResult> {
+  const target = path.resolve(dir);
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = `${target}.tmp-${process.pid}-${Date.now().toString(36)}`;
+  await fs.mkdir(tmp, { recursive: true });
+  try {
+    const data = new Uint8Array(toArrayBuffer(artifacts.weightData));
+    const nShards = Math.max(1, Math.ceil(data.byteLength / shardBytes));
+    const paths: string[] = [];
+    for (let i = 0; i < nShards; i++) {
+      const name = `group1-shard${i + 1}of${nShards}.bin`;
+      paths.push(name);
+      await writeFileSynced(path.join(tmp, name), data.subarray(i * shardBytes, Math.min(data.byteLength, (i + 1) * shardBytes)));
+    }
+    const modelJson: tf.io.ModelJSON & { weightDataBytes: number } = {
+      modelTopology: artifacts.modelTopology ?? {},
+      format: artifacts.format,
+      generatedBy: artifacts.generatedBy,
+      convertedBy: artifacts.convertedBy ?? null,
+      weightsManifest: [{ paths, weights: artifacts.weightSpecs ?? [] }],
+      userDefinedMetadata: artifacts.userDefinedMetadata,
+      weightDataBytes: data.byteLength,
+    };
+    // model.json last: its presence marks the directory complete.
+    await writeFileSynced(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
+    const old = `${target}.old-${process.pid}-${Date.now().toString(36)}`;
+    let hadOld = false;
+    try {
+      await fs.rename(target, old);
+      hadOld = true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await fs.rename(tmp, target);
+    if (hadOld) await fs.rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    modelArtifactsInfo: {
+      dateSaved: new Date(),
+      modelTopologyType: 'JSON',
+      weightDataBytes: toArrayBuffer(artifacts.weightData).byteLength,
+    },
+  };
+}
+
+/** Reads a directory written by `saveArtifacts` (or any tf.io model.json + shards). */
+export async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
+  const file = path.join(dir, MODEL_JSON);
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (e) {
+    throw new Error(`checkpoint: cannot read ${file}: ${(e as Error).message}`);
+  }
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`checkpoint: ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(json.weightsManifest)) throw new Error(`checkpoint: ${file} has no weightsManifest`);
+  const buffers: ArrayBuffer[] = [];
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  for (const group of json.weightsManifest) {
+    for (const p of group.paths) {
+      const shard = path.join(dir, p);
+      let buf: Buffer;
+      try {
+        buf = await fs.readFile(shard);
+      } catch (e) {
+        throw new Error(`checkpoint: missing weight shard ${shard} listed in ${file}`);
+      }
+      buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+    }
+    specs.push(...group.weights);
+  }
+  const weightData = tf.io.CompositeArrayBuffer.join(buffers);
+  const expected = (json as { weightDataBytes?: number }).weightDataBytes;
+  if (expected !== undefined && expected !== weightData.byteLength) {
+    throw new Error(`checkpoint: ${dir} holds ${weightData.byteLength} weight bytes, model.json says ${expected} (truncated shard?)`);
+  }
+  return {
+    modelTopology: json.modelTopology,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    weightSpecs: specs,
+    weightData,
+    userDefinedMetadata: json.userDefinedMetadata,
+  };
+}
+
+/** `tf.io.IOHandler` for a directory path (with or without the `file://` prefix). */
+export function fileHandler(url: string): tf.io.IOHandler {
+  const dir = url.startsWith('file://') ? url.slice('file://'.length) : url;
+  return { save: (a) => saveArtifacts(dir, a), load: () => loadArtifacts(dir) };
+}
+
+let registered = false;
+/** Registers `file://` URLs with tf.io's routers (idempotent), so `tf.io.getSaveHandlers('file://dir')` works. */
+export function registerFileRouter(): void {
+  if (registered) return;
+  registered = true;
+  const router = (url: string | string[]) => (typeof url === 'string' && url.startsWith('file://') ? fileHandler(url) : null);
+  tf.io.registerSaveRouter(router);
+  tf.io.registerLoadRouter(router);
+}
