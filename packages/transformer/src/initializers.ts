@@ -44,3 +44,8 @@ export function normal(stddev: number): Initializer {
 export function constant(value: number): Initializer {
   return (shape) => tf.fill(shape, value);
 }
+
+/** Uniform in [minval, maxval). Keras `Embedding` default is `uniform(-0.05, 0.05)`. */
+export function uniform(minval: number, maxval: number): Initializer {
+  return (shape) => tf.randomUniform(shape, minval, maxval, 'float32', nextSeed());
+}

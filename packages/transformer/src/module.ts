@@ -31,6 +31,7 @@ export abstract class Module {
   training = false;
   private readonly params = new Map<string, { v: tf.Variable; trainable: boolean }>();
   private readonly children = new Map<string, Module>();
+  private parent: Module | undefined;
 
   constructor(name: string) {
     if (!NAME_RE.test(name)) throw new Error(`Module name must be a relative path of [A-Za-z0-9_.-] parts, got "${name}"`);
@@ -53,7 +54,13 @@ export abstract class Module {
   protected child<M extends Module>(m: M): M {
     if (this.children.has(m.name) || this.params.has(m.name)) throw new Error(`${this.name}: duplicate child "${m.name}"`);
     this.children.set(m.name, m);
+    m.parent = this;
     return m;
+  }
+
+  /** The full hierarchical path of this module from its root (`tx/layers/0/mha`), for error messages. */
+  get path(): string {
+    return this.parent ? `${this.parent.path}/${this.name}` : this.name;
   }
 
   /** Every weight of the subtree with its hierarchical name, in a stable order. */
