@@ -16,7 +16,14 @@ module.exports = {
         sourceMaps: 'inline',
       },
     ],
+    // tfjs-core's ES-module tree (everything but its Node bundle), needed for register_all_gradients.
+    '/node_modules/@tensorflow/tfjs-core/dist/(?!tf-core).+\\.js$': [
+      '@swc/jest',
+      { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+    ],
   },
+  transformIgnorePatterns: ['/node_modules/(?!@tensorflow/tfjs-core/dist/(?!tf-core))'],
+  setupFiles: [path.join(root, 'testing/register-gradients.cjs')],
   moduleNameMapper: {
     '^@vatt/(tokenizers|transformer|losses|data)$': path.join(root, 'packages/$1/src/index.ts'),
     '^vatt$': path.join(root, 'packages/vatt/src/index.ts'),
