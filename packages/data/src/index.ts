@@ -1,1 +1,46 @@
 export const VERSION = '0.1.0';
+
+export { MediaError, DatasetFormatError } from './errors.js';
+export type { MediaErrorCode } from './errors.js';
+
+// Media decoding: ffmpeg in Node, <video>/WebAudio in a browser, behind one MediaDecoder interface.
+export type {
+  ResizeMode,
+  VideoDecodeOptions,
+  DecodedVideo,
+  AudioDecodeOptions,
+  DecodedAudio,
+  StreamInfo,
+  MediaInfo,
+  MediaDecoder,
+} from './media/types.js';
+export { DEFAULT_SAMPLE_RATE, outputFrameSize } from './media/sizes.js';
+export { probeMedia, decodeVideo, decodeAudio, nodeMediaDecoder } from './media/ffmpeg.js';
+export { readWav, writeWav } from './media/wav.js';
+export type { WavAudio } from './media/wav.js';
+export { browserMediaDecoder } from './media/browser.js';
+
+// Dataset readers: every one yields the common Sample.
+export type { Sample, TimedCaption, MediaPathFn } from './datasets/sample.js';
+export { labelIndex } from './datasets/sample.js';
+export { readHowTo100M, readCaptionJson, readCaptionCsv } from './datasets/howto100m.js';
+export type { HowTo100MOptions } from './datasets/howto100m.js';
+export { readMsrVtt, readMsrVtt1kA } from './datasets/msrvtt.js';
+export type { MsrVttOptions } from './datasets/msrvtt.js';
+export { readYouCook2 } from './datasets/youcook2.js';
+export type { YouCook2Options } from './datasets/youcook2.js';
+export { readKinetics, kineticsClipId } from './datasets/kinetics.js';
+export type { KineticsOptions } from './datasets/kinetics.js';
+export { readEsc50, leaveOneFoldOut } from './datasets/esc50.js';
+export { readAudioSetSegments, readAudioSetClassIndex } from './datasets/audioset.js';
+export type { AudioSetOptions, AudioSetClass } from './datasets/audioset.js';
+export { readUcf101Split, readHmdb51Split } from './datasets/actionSplits.js';
+export { readManifest } from './datasets/manifest.js';
+
+// Clip sampling, augmentation.
+export { clipDuration, randomWindow, uniformWindows, nearestNarrations, threeCrops, centerCrop } from './sampling/clips.js';
+export type { TimeWindow, CropBox } from './sampling/clips.js';
+export { Rng, hashSeed } from './augment/random.js';
+export { cropResize, inceptionCropBox, vggCropBox, colorJitter } from './augment/video.js';
+export type { FrameShape, ColorJitterOptions } from './augment/video.js';
+export { addGaussianNoise } from './augment/audio.js';

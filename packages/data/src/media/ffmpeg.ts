@@ -1,0 +1,191 @@
+import { access } from 'node:fs/promises';
+import { MediaError } from '../errors.js';
+import { DEFAULT_TIMEOUT_MS, runMediaTool } from './process.js';
+import { DEFAULT_SAMPLE_RATE, outputFrameSize } from './sizes.js';
+import type {
+  AudioDecodeOptions,
+  DecodedVideo,
+  MediaDecoder,
+  MediaInfo,
+  StreamInfo,
+  VideoDecodeOptions,
+} from './types.js';
+
+
+const ffmpegPath = (): string => process.env.VATT_FFMPEG ?? 'ffmpeg';
+const ffprobePath = (): string => process.env.VATT_FFPROBE ?? 'ffprobe';
+
+async function assertReadable(path: string): Promise<void> {
+  try {
+    await access(path);
+  } catch {
+    throw new MediaError('file-not-found', `media file not found: ${path}`, path);
+  }
+}
+
+function lastLines(text: string, n = 4): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
+
+/** Maps ffmpeg's stderr after a failed run to a MediaError code. */
+function failure(tool: string, path: string, stderr: string, wanted: 'video' | 'audio' | 'probe'): MediaError {
+  if (/matches no streams|does not contain any stream/i.test(stderr)) {
+    return wanted === 'audio'
+      ? new MediaError('no-audio-stream', `no audio track in ${path}`, path)
+      : new MediaError('no-video-stream', `no video track in ${path}`, path);
+  }
+  if (/No such file or directory/i.test(stderr)) {
+    return new MediaError('file-not-found', `media file not found: ${path}`, path);
+  }
+  if (/Invalid data found|moov atom not found|could not find codec parameters|partial file|truncat|error while decoding|Invalid NAL|End of file/i.test(stderr)) {
+    return new MediaError('corrupt-media', `corrupt or truncated media file ${path}: ${lastLines(stderr)}`, path);
+  }
+  return new MediaError('decode-failed', `${tool} failed on ${path}: ${lastLines(stderr) || 'no message'}`, path);
+}
+
+function parseRate(rate: string | undefined): number | undefined {
+  if (!rate) return undefined;
+  const [num, den] = rate.split('/').map(Number);
+  const value = den ? num / den : num;
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+function num(value: unknown): number | undefined {
+  const n = typeof value === 'string' ? Number(value) : typeof value === 'number' ? value : NaN;
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * Reads container and stream facts with `ffprobe -of json`.
+ *
+ * @example
+ * const info = await probeMedia('clip.mp4');
+ * // { duration: 1.2, format: 'mov,mp4,m4a,3gp,3g2,mj2', hasVideo: true, hasAudio: true, streams: [...] }
+ */
+export async function probeMedia(path: string, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<MediaInfo> {
+  await assertReadable(path);
+  const { stdout, stderr, exitCode } = await runMediaTool(
+    ffprobePath(),
+    ['-v', 'error', '-show_format', '-show_streams', '-of', 'json', path],
+    path,
+    timeoutMs,
+  );
+  if (exitCode !== 0) throw failure('ffprobe', path, stderr, 'probe');
+  let parsed: { format?: Record<string, unknown>; streams?: Record<string, unknown>[] };
+  try {
+    parsed = JSON.parse(stdout.toString());
+  } catch {
+    throw new MediaError('corrupt-media', `ffprobe returned unreadable output for ${path}`, path);
+  }
+  const streams: StreamInfo[] = (parsed.streams ?? []).map((s) => {
+    const kind = String(s.codec_type);
+    return {
+      index: Number(s.index),
+      type: kind === 'video' || kind === 'audio' || kind === 'subtitle' || kind === 'data' ? kind : 'other',
+      codec: String(s.codec_name ?? 'unknown'),
+      width: num(s.width),
+      height: num(s.height),
+      fps: kind === 'video' ? parseRate(String(s.avg_frame_rate ?? '')) ?? parseRate(String(s.r_frame_rate ?? '')) : undefined,
+      sampleRate: num(s.sample_rate),
+      channels: num(s.channels),
+      duration: num(s.duration),
+    };
+  });
+  // Cover art in audio files shows up as a one-frame "video" stream: not a video track.
+  const isRealVideo = (s: StreamInfo, raw: Record<string, unknown>) =>
+    s.type === 'video' && !(raw.disposition as Record<string, number> | undefined)?.attached_pic;
+  const hasVideo = streams.some((s, i) => isRealVideo(s, (parsed.streams ?? [])[i]));
+  const duration =
+    num(parsed.format?.duration) ?? Math.max(0, ...streams.map((s) => s.duration ?? 0));
+  if (!hasVideo && !streams.some((s) => s.type === 'audio')) {
+    throw new MediaError('corrupt-media', `no decodable audio or video stream in ${path}`, path);
+  }
+  return {
+    duration,
+    format: String(parsed.format?.format_name ?? 'unknown'),
+    streams,
+    hasVideo,
+    hasAudio: streams.some((s) => s.type === 'audio'),
+  };
+}
+
+function seekArgs(start: number | undefined, duration: number | undefined, path: string): string[] {
+  const args: string[] = [];
+  if (start !== undefined) {
+    if (!(start >= 0)) throw new Error(`decode: expected start >= 0 seconds, got ${start}`);
+    args.push('-ss', start.toFixed(6));
+  }
+  args.push('-i', path);
+  if (duration !== undefined) {
+    if (!(duration > 0)) throw new Error(`decode: expected duration > 0 seconds, got ${duration}`);
+    args.push('-t', duration.toFixed(6));
+  }
+  return args;
+}
+
+/**
+ * Decodes video frames to rgb24 with ffmpeg (`-f rawvideo -pix_fmt rgb24`).
+ *
+ * @example
+ * const v = await decodeVideo('clip.mp4', { fps: 10, width: 224, height: 224, numFrames: 32 });
+ * // v.frames: Uint8Array of 32*224*224*3 values, v.numFrames === 32
+ */
+export async function decodeVideo(path: string, options: VideoDecodeOptions = {}): Promise<DecodedVideo> {
+  const { fps, start, duration, numFrames, threads, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  if (fps !== undefined && !(fps > 0)) throw new Error(`decodeVideo: expected fps > 0, got ${fps}`);
+  if (numFrames !== undefined && !(Number.isInteger(numFrames) && numFrames > 0)) {
+    throw new Error(`decodeVideo: expected numFrames to be a positive integer, got ${numFrames}`);
+  }
+  await assertReadable(path);
+  const info = options.info ?? (await probeMedia(path, timeoutMs));
+  const stream = info.streams.find((s) => s.type === 'video' && s.width && s.height);
+  if (!info.hasVideo || !stream) throw new MediaError('no-video-stream', `no video track in ${path}`, path);
+  const size = outputFrameSize(stream.width!, stream.height!, options);
+  const filters: string[] = [];
+  if (fps !== undefined) filters.push(`fps=${fps}`);
+  filters.push(`scale=${size.width}:${size.height}:flags=bilinear`);
+  const args = ['-hide_banner', '-nostdin', '-v', 'error'];
+  if (threads !== undefined) args.push('-threads', String(threads));
+  args.push(...seekArgs(start, duration, path));
+  args.push('-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters.join(','));
+  if (numFrames !== undefined) args.push('-frames:v', String(numFrames));
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), args, path, timeoutMs);
+  if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
+  const frameBytes = size.width * size.height * 3;
+  const count = Math.floor(stdout.length / frameBytes);
+  if (count === 0) {
+    if (/error|invalid/i.test(stderr)) throw failure('ffmpeg', path, stderr, 'video');
+    throw new MediaError('no-frames', `ffmpeg decoded no frames from ${path} (start=${start ?? 0}s, file duration ${info.duration}s)`, path);
+  }
+  const frames = new Uint8Array(stdout.buffer, stdout.byteOffset, count * frameBytes);
+  return { frames, numFrames: count, fps: fps ?? stream.fps ?? 0, width: size.width, height: size.height };
+}
+
+/**
+ * Decodes the first audio track to mono float32 (`-f f32le -ac 1 -ar <rate>`).
+ *
+ * @example
+ * const wave = await decodeAudio('clip.mp4', { sampleRate: 48000, start: 1, duration: 3.2 });
+ * // wave.length === 153600
+ */
+export async function decodeAudio(path: string, options: AudioDecodeOptions = {}): Promise<Float32Array> {
+  const { sampleRate = DEFAULT_SAMPLE_RATE, start, duration, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) {
+    throw new Error(`decodeAudio: expected sampleRate to be a positive integer (Hz), got ${sampleRate}`);
+  }
+  await assertReadable(path);
+  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...seekArgs(start, duration, path)];
+  args.push('-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', '1', '-ar', String(sampleRate), '-f', 'f32le', 'pipe:1');
+  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), args, path, timeoutMs);
+  if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'audio');
+  const count = Math.floor(stdout.length / 4);
+  if (count === 0 && /error|invalid/i.test(stderr)) throw failure('ffmpeg', path, stderr, 'audio');
+  // Copy: the Buffer's offset is not necessarily 4-byte aligned.
+  const samples = new Float32Array(count);
+  new Uint8Array(samples.buffer).set(stdout.subarray(0, count * 4));
+  return samples;
+}
+
+/** The Node back end: ffmpeg/ffprobe through child_process. */
+export const nodeMediaDecoder: MediaDecoder = { probeMedia, decodeVideo, decodeAudio };
