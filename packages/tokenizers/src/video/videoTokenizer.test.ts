@@ -119,8 +119,12 @@ describe('VideoTokenizer on typed arrays', () => {
   });
 });
 
-forEachBackend(testBackends({ webgpu: true }), () => {
+forEachBackend(testBackends({ webgpu: true }), (backend) => {
   describe('VideoTokenizer on tensors', () => {
+    test(`runs on the ${backend} backend`, () => {
+      expect(tf.getBackend()).toBe(backend);
+    });
+
     test('gives the same (t, h, w, c)-ordered patches as the array path', async () => {
       const shape: [number, number, number, number, number] = [2, 4, 4, 6, 3];
       const patch: [number, number, number] = [2, 2, 3];
