@@ -120,8 +120,9 @@ export class BatchNorm extends Module {
 
   /** `x`: `[..., dim]` with at least one batch axis. */
   apply(x: tf.Tensor): tf.Tensor {
-    expectLastDim(x, this.dim, this.path, 'input', fmtShape(['N', '...', this.dim]));
-    if (x.rank < 2) throw new Error(`${this.path}: input must have shape [N, ..., ${this.dim}] (rank >= 2), got ${fmtShape(x.shape)}`);
+    const expected = fmtShape(['N', '...', this.dim]);
+    expectLastDim(x, this.dim, this.path, 'input', expected);
+    if (x.rank < 2) throw new Error(`${this.path}: input must have shape ${expected} (rank >= 2), got ${fmtShape(x.shape)}`);
     return tf.tidy(() => {
       let mean: tf.Tensor;
       let variance: tf.Tensor;
