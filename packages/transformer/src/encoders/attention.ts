@@ -3,6 +3,7 @@ import { Module } from '../module.js';
 import { Dense } from '../nn/dense.js';
 import { dropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
+import { matMul } from '../nn/matmul.js';
 import { expectLastDim, expectPositiveInt, expectRank, expectRate, fmtShape } from '../nn/validate.js';
 import { relativePositionBuckets } from './relativePosition.js';
 
@@ -135,12 +136,12 @@ export class MultiHeadAttention extends Module {
       const qh = heads(q, [0, 2, 1, 3], [b * h, n, dk]);
       const kh = heads(this.k.apply(flat), [0, 2, 3, 1], [b * h, dk, n]); // keys pre-transposed
       const vh = heads(this.v.apply(flat), [0, 2, 1, 3], [b * h, n, dk]);
-      let scores = tf.reshape(tf.matMul(qh, kh), [b, h, n, n]);
+      let scores = tf.reshape(matMul(qh, kh), [b, h, n, n]);
       if (bias) scores = tf.add(scores, bias);
       if (inputs.mask) scores = tf.add(scores, maskToBias(inputs.mask, this.path));
       let probs = tf.softmax(scores, -1);
       probs = dropout(probs, this.attnDropout, this.training);
-      const context = tf.matMul(tf.reshape(probs, [b * h, n, n]), vh); // [B·H, N, dk]
+      const context = matMul(tf.reshape(probs, [b * h, n, n]), vh); // [B·H, N, dk]
       const joined = tf.reshape(tf.transpose(tf.reshape(context, [b, h, n, dk]), [0, 2, 1, 3]), [b * n, h * dk]);
       return tf.reshape(this.o.apply(joined), [b, n, this.dModel]);
     });

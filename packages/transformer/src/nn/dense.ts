@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../module.js';
 import { glorotUniform, zeros, type Initializer } from '../initializers.js';
 import { activate, type Activation } from './activations.js';
+import { matMul } from './matmul.js';
 import { expectLastDim, expectPositiveInt, fmtShape } from './validate.js';
 
 export interface DenseOptions {
@@ -17,7 +18,8 @@ export interface DenseOptions {
 
 /**
  * A fully connected layer `y = act(x · kernel + bias)` with Keras' layout: `kernel` is `[in, out]`,
- * `bias` is `[out]`. Works on any `[..., in]` input (flattened to 2-D for one plain matMul).
+ * `bias` is `[out]`. Works on any `[..., in]` input (flattened to 2-D for one plain matMul; the
+ * backward pass avoids transposed matMuls, see `matMul`).
  *
  * @example
  * const q = new Dense('q', 512, 512);
@@ -46,7 +48,7 @@ export class Dense extends Module {
     expectLastDim(x, this.inDim, this.path, 'input', fmtShape(['...', this.inDim]));
     return tf.tidy(() => {
       const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inDim]);
-      let y = tf.matMul(flat, this.kernel);
+      let y = matMul(flat, this.kernel);
       if (this.bias) y = tf.add(y, this.bias);
       y = activate(y, this.activation);
       return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), this.outDim]);

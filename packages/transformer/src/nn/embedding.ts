@@ -28,7 +28,7 @@ function scatterAddRows(dy: tf.Tensor2D, ids: tf.Tensor1D, vocab: number): tf.Te
       const idsPart = n <= chunk ? ids : tf.slice(ids, [start], [size]);
       const dyPart = n <= chunk ? dy : tf.slice(dy, [start, 0], [size, -1]);
       const oneHot = tf.cast(tf.oneHot(idsPart, vocab), 'float32');
-      const part = tf.matMul(oneHot, dyPart, true, false);
+      const part = tf.matMul(tf.transpose(oneHot), dyPart); // plain matMul: transposeA is slow on wasm
       acc = acc ? tf.add(acc, part) : part;
     }
     return (acc ?? tf.zeros([vocab, dy.shape[1]])) as tf.Tensor2D;

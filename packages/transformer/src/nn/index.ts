@@ -3,3 +3,4 @@ export { Dense, type DenseOptions } from './dense.js';
 export { dropout, Dropout } from './dropout.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { LayerNorm, RMSNorm, BatchNorm, type NormOptions, type BatchNormOptions } from './norm.js';
+export { matMul } from './matmul.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { forEachBackend, maxAbsDiff, testBackends, type TestBackend } from '@vatt-testing/backends';
-import { BatchNorm, Dense, Dropout, Embedding, LayerNorm, RMSNorm, dropout, gelu, random } from '../index.js';
+import { BatchNorm, Dense, Dropout, Embedding, LayerNorm, RMSNorm, dropout, gelu, matMul, random } from '../index.js';
 import { readGolden, toTensor, type GoldenTensor } from './test-helpers.js';
 
 interface GoldenMisc {
@@ -134,6 +134,20 @@ function nnSuite(backend: TestBackend) {
     expect([g[5], g[vocab - 1], g[7], g[0], g[9], g[10], g[11], g[1]]).toEqual([1 + 3 + 6, 2, 4 + 7, 5, 8, 9, 10, 0]);
     tf.dispose([value, ids, dy, ...Object.values(grads)]);
     emb.dispose();
+  });
+
+  test('matMul gives the same values and gradients as tf.matMul, plain and batched', async () => {
+    for (const [sa, sb] of [[[3, 4], [4, 5]], [[2, 3, 4], [2, 4, 5]]]) {
+      const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
+      const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
+      const w = tf.randomNormal([...sa.slice(0, -1), 5], 0, 1, 'float32', 3);
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(matMul(x, y), w)))([a, b]);
+      const theirs = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y), w)))([a, b]);
+      for (let i = 0; i < 2; i++) expect(maxAbsDiff(await values(ours[i]), await values(theirs[i]))).toBeLessThanOrEqual(1e-5);
+      expect(maxAbsDiff(await values(matMul(a, b)), await values(tf.matMul(a, b)))).toBe(0);
+      tf.dispose([a, b, w]);
+    }
+    expect(() => matMul(tf.zeros([2, 3]), tf.zeros([1, 3, 2]))).toThrow(/matMul: operands must both be rank 2/);
   });
 
   test('a frozen Embedding has no trainable weights', () => {
