@@ -1,1 +1,10 @@
 export const VERSION = '0.1.0';
+export { setupBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './backend.js';
+export { VATT, type VideoEmbeddings, type AudioEmbeddings, type TextEmbeddings, type PretrainBatch, type LossTerms } from './model/vatt.js';
+export { FacHead, DEFAULT_FAC_HEAD, type FacHeadConfig } from './model/fac_head.js';
+export { getPreset, PRESET_NAMES, type PresetName, type VattConfig, type PreprocessingConfig, type VattPreset, type HeadConfig } from './model/config.js';
+export { learningRateAt, CODE_PRETRAIN_SCHEDULE, PAPER_PRETRAIN_SCHEDULE, type ScheduleConfig } from './train/schedule.js';
+export { Trainer, type TrainerOptions, type StepResult, type StepOutput, type TrainerState } from './train/trainer.js';
+export { retrievalRanks, retrievalMetrics, type RetrievalMetrics } from './eval/retrieval.js';
+export { saveCheckpoint, loadCheckpoint, CheckpointManager, type CheckpointData } from './checkpoint/checkpoint.js';
+export { fileHandler, registerFileRouter, saveArtifacts, loadArtifacts } from './checkpoint/file_handler.js';

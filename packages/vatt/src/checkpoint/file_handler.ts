@@ -135,7 +135,7 @@ let registered = false;
 export function registerFileRouter(): void {
   if (registered) return;
   registered = true;
-  const router = (url: string | string[]) => (typeof url === 'string' && url.startsWith('file://') ? fileHandler(url) : null);
+  const router = ((url: string | string[]) => (typeof url === "string" && url.startsWith("file://") ? fileHandler(url) : null)) as unknown as Parameters<typeof tf.io.registerSaveRouter>[0];
   tf.io.registerSaveRouter(router);
   tf.io.registerLoadRouter(router);
 }

@@ -1,0 +1,17 @@
+/** What training and evaluation read: clips with synchronised frames, waveform and captions. */
+export interface Clip {
+  id: string;
+  /** uint8 RGB frames [T, H, W, 3] at the preprocessing size. */
+  video: Uint8Array;
+  /** Mono waveform at the preprocessing sample rate. */
+  audio: Float32Array;
+  /** The clip's captions: the first is its description, the rest narration-style candidates (MIL-NCE). */
+  captions: string[];
+  /** A class label when the source has one. */
+  label?: string;
+}
+
+export interface ClipDataset {
+  readonly size: number;
+  clip(index: number): Clip;
+}

@@ -1,0 +1,140 @@
+/**
+ * Batched encoding of raw media with progress callbacks: the building block of retrieval, `vatt embed`
+ * and the linear probes. Results are plain Float32Arrays (row-major [n, dim]) so nothing stays on the
+ * backend between batches.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { VattPreprocessor } from './preprocess.js';
+import type { VATT } from './vatt.js';
+
+export interface EncodeOptions {
+  /** Items per forward pass (default 16). */
+  batchSize?: number;
+  /** Called after each batch with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** A row-major matrix. */
+export interface Matrix {
+  data: Float32Array;
+  rows: number;
+  cols: number;
+}
+
+export interface EncodedVideo {
+  features: Matrix;
+  va: Matrix;
+  vt: Matrix;
+}
+export interface EncodedAudio {
+  features: Matrix;
+  va: Matrix;
+}
+export interface EncodedText {
+  features: Matrix;
+  vt: Matrix;
+}
+
+async function encodeBatched<T, K extends string>(
+  items: readonly T[],
+  opts: EncodeOptions,
+  run: (batch: readonly T[]) => Record<K, tf.Tensor2D>,
+): Promise<Record<K, Matrix>> {
+  const bs = opts.batchSize ?? 16;
+  if (!(bs >= 1)) throw new Error(`encode: batchSize must be >= 1, got ${bs}`);
+  if (!items.length) throw new Error('encode: nothing to encode');
+  const parts = new Map<K, Float32Array[]>();
+  let cols = new Map<K, number>();
+  for (let i = 0; i < items.length; i += bs) {
+    const out = run(items.slice(i, i + bs));
+    for (const [k, t] of Object.entries(out) as Array<[K, tf.Tensor2D]>) {
+      if (!parts.has(k)) parts.set(k, []);
+      parts.get(k)!.push((await t.data()) as Float32Array);
+      cols.set(k, t.shape[1]);
+      t.dispose();
+    }
+    opts.onProgress?.(Math.min(items.length, i + bs), items.length);
+  }
+  const result = {} as Record<K, Matrix>;
+  for (const [k, list] of parts) {
+    const c = cols.get(k)!;
+    const data = new Float32Array(items.length * c);
+    let off = 0;
+    for (const p of list) {
+      data.set(p, off);
+      off += p.length;
+    }
+    result[k] = { data, rows: items.length, cols: c };
+  }
+  cols = new Map();
+  return result;
+}
+
+function evalMode<T>(model: VATT, fn: () => Promise<T>): Promise<T> {
+  const was = model.training;
+  model.eval();
+  return fn().finally(() => model.train(was));
+}
+
+/** uint8 clips [T,H,W,3] -> [AGG] features, S_va and S_vt embeddings (eval mode: no dropout, no DropToken). */
+export function encodeVideo(model: VATT, pre: VattPreprocessor, clips: readonly Uint8Array[], opts: EncodeOptions = {}): Promise<EncodedVideo> {
+  return evalMode(model, () =>
+    encodeBatched(clips, opts, (batch) => {
+      const { patches, grid } = pre.videoPatches(batch);
+      const e = model.embedVideo(patches, grid);
+      patches.dispose();
+      return { features: e.features, va: e.va, vt: e.vt };
+    }),
+  );
+}
+
+/** Mono waveforms -> [AGG] features and S_va embeddings. */
+export function encodeAudio(model: VATT, pre: VattPreprocessor, waves: readonly Float32Array[], opts: EncodeOptions = {}): Promise<EncodedAudio> {
+  return evalMode(model, () =>
+    encodeBatched(waves, opts, (batch) => {
+      const patches = pre.audioPatches(batch);
+      const e = model.embedAudio(patches);
+      patches.dispose();
+      return { features: e.features, va: e.va };
+    }),
+  );
+}
+
+/** Captions -> [AGG] features and S_vt embeddings. */
+export function encodeText(model: VATT, pre: VattPreprocessor, captions: readonly string[], opts: EncodeOptions = {}): Promise<EncodedText> {
+  return evalMode(model, () =>
+    encodeBatched(captions, opts, (batch) => {
+      const ids = pre.textIds(batch);
+      const e = model.embedText(ids);
+      ids.dispose();
+      return { features: e.features, vt: e.vt };
+    }),
+  );
+}
+
+/** L2-normalises each row in place (eps-safe) and returns the matrix. */
+export function l2NormalizeRows(m: Matrix): Matrix {
+  for (let r = 0; r < m.rows; r++) {
+    let s = 0;
+    for (let c = 0; c < m.cols; c++) s += m.data[r * m.cols + c] ** 2;
+    const inv = 1 / Math.sqrt(Math.max(s, 1e-12));
+    for (let c = 0; c < m.cols; c++) m.data[r * m.cols + c] *= inv;
+  }
+  return m;
+}
+
+/** Cosine-similarity matrix [a.rows, b.rows] of two row sets (both L2-normalised on copies). */
+export function similarity(a: Matrix, b: Matrix): Float32Array {
+  if (a.cols !== b.cols) throw new Error(`similarity: dimension mismatch ${a.cols} vs ${b.cols}`);
+  const an = l2NormalizeRows({ ...a, data: Float32Array.from(a.data) });
+  const bn = l2NormalizeRows({ ...b, data: Float32Array.from(b.data) });
+  const out = new Float32Array(a.rows * b.rows);
+  for (let i = 0; i < a.rows; i++) {
+    for (let j = 0; j < b.rows; j++) {
+      let s = 0;
+      for (let c = 0; c < a.cols; c++) s += an.data[i * a.cols + c] * bn.data[j * a.cols + c];
+      out[i * b.rows + j] = s;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * The fine-and-coarse (FAC) projection head (vatt-spec.md section 5; paper section 3.3).
+ *
+ * `code` style (default, the official `FACHead`):
+ *   video -> S_va: vid_to_hid Dense(d_va, no bias) -> hid_to_va[ pre_bn BN -> ReLU -> dense Dense(d_va, no bias) -> bn BN ]
+ *   S_va video -> S_vt: va_to_vat[ ReLU -> dense Dense(d_vt, no bias) -> bn BN ]
+ *   audio -> S_va: aud_to_va Dense(d_va, bias), no BN;  text -> S_vt: txt_to_vat Dense(d_vt, bias), no BN.
+ * `paper` style: every projection is linear followed by BatchNorm, and no ReLU before g_v->vt
+ *   (the paper's "linear projection ... BN after each linear layer").
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { BatchNorm, Dense, Module } from '@vatt/transformer';
+
+export interface FacHeadConfig {
+  videoDim: number;
+  audioDim: number;
+  textDim: number;
+  /** Video-audio space size (512). */
+  dVa: number;
+  /** Video-text space size (256). */
+  dVt: number;
+  style: 'code' | 'paper';
+  bnMomentum: number;
+  bnEps: number;
+}
+
+export const DEFAULT_FAC_HEAD: Omit<FacHeadConfig, 'videoDim' | 'audioDim' | 'textDim'> = {
+  dVa: 512,
+  dVt: 256,
+  style: 'code',
+  bnMomentum: 0.9,
+  bnEps: 1e-5,
+};
+
+class Sequential extends Module {
+  constructor(name: string, private readonly steps: Array<Module | 'relu'>) {
+    super(name);
+    for (const s of steps) if (s !== 'relu') this.child(s);
+  }
+  apply(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.steps.reduce<tf.Tensor>((h, s) => (s === 'relu' ? tf.relu(h) : (s as Dense | BatchNorm).apply(h)), x));
+  }
+}
+
+export class FacHead extends Module {
+  private readonly vidToHid: Dense;
+  private readonly hidToVa: Sequential;
+  private readonly vaToVat: Sequential;
+  private readonly audToVa: Module & { apply(x: tf.Tensor): tf.Tensor };
+  private readonly txtToVat: Module & { apply(x: tf.Tensor): tf.Tensor };
+
+  constructor(readonly config: FacHeadConfig, name = 'head') {
+    super(name);
+    const c = config;
+    const bn = (n: string, d: number) => new BatchNorm(n, d, { momentum: c.bnMomentum, eps: c.bnEps });
+    this.vidToHid = this.child(new Dense('vid_to_hid', c.videoDim, c.dVa, { useBias: false }));
+    this.hidToVa = this.child(new Sequential('hid_to_va', [bn('pre_bn', c.dVa), 'relu', new Dense('dense', c.dVa, c.dVa, { useBias: false }), bn('bn', c.dVa)]));
+    if (c.style === 'code') {
+      this.vaToVat = this.child(new Sequential('va_to_vat', ['relu', new Dense('dense', c.dVa, c.dVt, { useBias: false }), bn('bn', c.dVt)]));
+      this.audToVa = this.child(new Dense('aud_to_va', c.audioDim, c.dVa));
+      this.txtToVat = this.child(new Dense('txt_to_vat', c.textDim, c.dVt));
+    } else if (c.style === 'paper') {
+      this.vaToVat = this.child(new Sequential('va_to_vat', [new Dense('dense', c.dVa, c.dVt, { useBias: false }), bn('bn', c.dVt)]));
+      this.audToVa = this.child(new Sequential('aud_to_va', [new Dense('dense', c.audioDim, c.dVa, { useBias: false }), bn('bn', c.dVa)]));
+      this.txtToVat = this.child(new Sequential('txt_to_vat', [new Dense('dense', c.textDim, c.dVt, { useBias: false }), bn('bn', c.dVt)]));
+    } else {
+      throw new Error(`FacHead: style must be "code" or "paper", got "${c.style}"`);
+    }
+  }
+
+  /** Video [AGG] features [B, videoDim] -> { va: [B, dVa], vt: [B, dVt] } (vt computed from va, spec eq. 3). */
+  video(features: tf.Tensor): { va: tf.Tensor; vt: tf.Tensor } {
+    return tf.tidy(() => {
+      const va = this.hidToVa.apply(this.vidToHid.apply(features));
+      return { va, vt: this.vaToVat.apply(va) };
+    });
+  }
+
+  /** Audio [AGG] features [B, audioDim] -> S_va [B, dVa]. */
+  audio(features: tf.Tensor): tf.Tensor {
+    return this.audToVa.apply(features);
+  }
+
+  /** Text [AGG] features [B, textDim] -> S_vt [B, dVt]. */
+  text(features: tf.Tensor): tf.Tensor {
+    return this.txtToVat.apply(features);
+  }
+}

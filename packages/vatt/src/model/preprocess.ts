@@ -1,0 +1,52 @@
+/**
+ * The model's preprocessing, rebuilt from a checkpoint's `PreprocessingConfig` and vocabulary:
+ * raw frames (uint8 RGB [T,H,W,3]) -> voxel patches, waveforms -> 128-sample patches, captions -> ids.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { VideoTokenizer, Vocabulary, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
+import type { PreprocessingConfig } from './config.js';
+
+export class VattPreprocessor {
+  readonly video: VideoTokenizer;
+  readonly audio: WaveformTokenizer;
+  readonly words: WordTokenizer;
+  readonly vocabulary: Vocabulary;
+
+  constructor(readonly config: PreprocessingConfig, vocabulary: Vocabulary | readonly string[]) {
+    this.vocabulary = vocabulary instanceof Vocabulary ? vocabulary : new Vocabulary(vocabulary);
+    this.video = new VideoTokenizer({ patchSize: config.video.patchSize, inputRange: 'uint8' });
+    this.audio = new WaveformTokenizer({ patchSize: config.audio.patchSize, numSamples: config.audio.samples });
+    this.words = new WordTokenizer(this.vocabulary, { maxLength: config.text.maxTokens, allowEmpty: true });
+  }
+
+  /** Clips of uint8 frames, each [T,H,W,3] of the configured size -> patches [B, N, P] and the grid. */
+  videoPatches(clips: readonly Uint8Array[]): { patches: tf.Tensor3D; grid: [number, number, number] } {
+    const { frames, height, width } = this.config.video;
+    const per = frames * height * width * 3;
+    if (!clips.length) throw new Error('videoPatches: no clips given');
+    const all = new Uint8Array(per * clips.length);
+    clips.forEach((c, i) => {
+      if (c.length !== per) throw new Error(`videoPatches: clip ${i} has ${c.length} values, expected ${frames}x${height}x${width}x3 = ${per}`);
+      all.set(c, i * per);
+    });
+    const { patches, grid } = this.video.tokenize(all, [clips.length, frames, height, width, 3]);
+    return { patches: tf.tensor3d(patches.data, patches.shape as [number, number, number]), grid: [...grid] as [number, number, number] };
+  }
+
+  /** Mono waveforms (cropped / zero-padded to the configured length) -> patches [B, N, 128]. */
+  audioPatches(waves: readonly Float32Array[]): tf.Tensor3D {
+    const n = this.config.audio.samples;
+    if (!waves.length) throw new Error('audioPatches: no waveforms given');
+    const all = new Float32Array(n * waves.length);
+    waves.forEach((w, i) => all.set(w.length > n ? w.subarray(0, n) : w, i * n));
+    const { patches } = this.audio.tokenize(all, [waves.length, n]);
+    return tf.tensor3d(patches.data, patches.shape as [number, number, number]);
+  }
+
+  /** Captions -> ids [B, L] int32 (0 = padding). Empty captions give an all-padding row. */
+  textIds(captions: readonly string[]): tf.Tensor2D {
+    if (!captions.length) throw new Error('textIds: no captions given');
+    const { data, shape } = this.words.tokenize(captions);
+    return tf.tensor2d(data, shape as [number, number], 'int32');
+  }
+}

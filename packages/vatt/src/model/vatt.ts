@@ -1,0 +1,159 @@
+/**
+ * The VATT model: video, audio and text encoders (three towers, or one shared Transformer in the
+ * modality-agnostic variant) and the FAC projection head into the video-audio space S_va (512) and the
+ * video-text space S_vt (256). Parameter names follow the official checkpoint layout below the
+ * modality prefix: `video/voxel_to_patch/kernel`, `video/tx/layers/3/mha/q/kernel`, `audio/wave_to_patch/...`,
+ * `text/base_lm/...`, `head/vid_to_hid/kernel`; the shared encoder of VATT-MA is `tx/...`.
+ *
+ * Inputs are tokenizer outputs (`VattPreprocessor` turns raw frames, waveforms and captions into them).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { vattPretrainLossTerms } from '@vatt/losses';
+import { AudioTransformer, Module, TextTransformer, TransformerEncoder, VideoTransformer, type BackboneOutput } from '@vatt/transformer';
+import type { VattConfig } from './config.js';
+import { FacHead } from './fac_head.js';
+import { ModalityAgnosticText } from './ma_text.js';
+
+export interface VideoEmbeddings {
+  /** [AGG] output of the video encoder, [B, d_video]. */
+  features: tf.Tensor2D;
+  /** Video in S_va, [B, d_va]. */
+  va: tf.Tensor2D;
+  /** Video in S_vt, [B, d_vt]. */
+  vt: tf.Tensor2D;
+}
+export interface AudioEmbeddings {
+  features: tf.Tensor2D;
+  va: tf.Tensor2D;
+}
+export interface TextEmbeddings {
+  features: tf.Tensor2D;
+  vt: tf.Tensor2D;
+}
+
+/** One pretraining batch of tokenizer outputs. */
+export interface PretrainBatch {
+  /** Video voxel patches [B, N, t*h*w*3]. */
+  videoPatches: tf.Tensor3D;
+  /** Patch grid [T/t, H/h, W/w]. */
+  videoGrid: [number, number, number];
+  /** Waveform patches [B, S/128, 128]. */
+  audioPatches: tf.Tensor3D;
+  /** Caption ids [B*K, L]; rows j*K..j*K+K-1 are the K candidate narrations of clip j (0 = padding). */
+  textIds: tf.Tensor2D;
+  /** [B] 0/1: clips without text take part in the video-audio NCE only. */
+  textMask?: tf.Tensor1D;
+}
+
+export interface LossTerms {
+  total: tf.Scalar;
+  /** NCE(video, audio) in S_va. */
+  videoAudio: tf.Scalar;
+  /** MIL-NCE(video, K captions) in S_vt. */
+  videoText: tf.Scalar;
+}
+
+export class VATT extends Module {
+  readonly video: VideoTransformer;
+  readonly audio: AudioTransformer;
+  readonly text: TextTransformer | ModalityAgnosticText;
+  readonly head: FacHead;
+  /** The shared encoder of the modality-agnostic variant. */
+  readonly sharedEncoder?: TransformerEncoder;
+
+  constructor(readonly config: VattConfig) {
+    super('vatt');
+    const c = config;
+    if (c.variant === 'modality-agnostic') {
+      const v = c.video;
+      if (c.audio.dModel !== v.dModel) throw new Error(`VATT-MA: audio dModel ${c.audio.dModel} must equal the shared encoder's ${v.dModel}`);
+      this.sharedEncoder = this.child(
+        new TransformerEncoder('tx', {
+          numLayers: v.numLayers,
+          dModel: v.dModel,
+          numHeads: v.numHeads,
+          dKv: v.dKv,
+          dFF: v.dFF,
+          dropout: v.dropout,
+          attnDropout: v.attnDropout,
+          lnEps: v.lnEps,
+          useBias: v.useBias,
+          preNorm: true,
+        }),
+      );
+      // Per-modality pre/post projections (Dense d->d GELU) around the shared stack (spec 3.3).
+      const ma = { preProjection: true, postProjectionDim: v.dModel };
+      this.video = this.child(new VideoTransformer({ ...c.video, ...ma }, { name: 'video', encoder: this.sharedEncoder }));
+      this.audio = this.child(new AudioTransformer({ ...c.audio, ...ma }, { name: 'audio', encoder: this.sharedEncoder }));
+      this.text = this.child(new ModalityAgnosticText(c.text, this.sharedEncoder, 'text'));
+    } else if (c.variant === 'modality-specific') {
+      this.video = this.child(new VideoTransformer(c.video, { name: 'video' }));
+      this.audio = this.child(new AudioTransformer(c.audio, { name: 'audio' }));
+      this.text = this.child(new TextTransformer(c.text, { name: 'text' }));
+    } else {
+      throw new Error(`VATT: variant must be "modality-specific" or "modality-agnostic", got "${(c as VattConfig).variant}"`);
+    }
+    const dims = {
+      videoDim: this.outDim(this.video.config.dModel, this.video.config.postProjectionDim),
+      audioDim: this.outDim(this.audio.config.dModel, this.audio.config.postProjectionDim),
+      textDim: c.variant === 'modality-agnostic' ? c.video.dModel : this.outDim(c.text.dModel, c.text.postProjectionDim),
+    };
+    this.head = this.child(new FacHead({ ...c.head, ...dims }, 'head'));
+  }
+
+  private outDim(d: number, post: number | null): number {
+    return post ?? d;
+  }
+
+  /** Video patches [B, N, P] (+ grid) -> [AGG] features and the S_va / S_vt embeddings. */
+  embedVideo(patches: tf.Tensor3D, grid?: readonly number[]): VideoEmbeddings {
+    return tf.tidy(() => {
+      const { pooled } = this.video.apply(patches, grid ? { grid } : {});
+      const { va, vt } = this.head.video(pooled);
+      return { features: pooled, va: va as tf.Tensor2D, vt: vt as tf.Tensor2D };
+    });
+  }
+
+  /** Waveform patches [B, N, 128] -> [AGG] features and S_va. */
+  embedAudio(patches: tf.Tensor3D): AudioEmbeddings {
+    return tf.tidy(() => {
+      const { pooled } = this.audio.apply(patches);
+      return { features: pooled, va: this.head.audio(pooled) as tf.Tensor2D };
+    });
+  }
+
+  /** Caption ids [B, L] (0 = padding) -> [AGG] features and S_vt. */
+  embedText(ids: tf.Tensor2D): TextEmbeddings {
+    return tf.tidy(() => {
+      const { pooled } = (this.text as { apply(ids: tf.Tensor): BackboneOutput }).apply(ids);
+      return { features: pooled, vt: this.head.text(pooled) as tf.Tensor2D };
+    });
+  }
+
+  /**
+   * The pretraining objective (spec 6): NCE(video, audio) in S_va + MIL-NCE(video, K narrations) in
+   * S_vt, combined as the config's `lossWeighting` says. Call inside `tf.variableGrads` in `train()` mode.
+   */
+  pretrainLoss(batch: PretrainBatch): LossTerms {
+    const b = batch.videoPatches.shape[0];
+    if (batch.audioPatches.shape[0] !== b) throw new Error(`pretrainLoss: audioPatches has batch ${batch.audioPatches.shape[0]}, videoPatches has ${b}`);
+    if (batch.textIds.shape[0] % b !== 0) throw new Error(`pretrainLoss: textIds has ${batch.textIds.shape[0]} rows, expected B*K with B = ${b}`);
+    const k = batch.textIds.shape[0] / b;
+    return tf.tidy(() => {
+      const v = this.embedVideo(batch.videoPatches, batch.videoGrid);
+      const a = this.embedAudio(batch.audioPatches);
+      const t = this.embedText(batch.textIds);
+      const terms = vattPretrainLossTerms({
+        video_va: v.va,
+        audio: a.va,
+        video_vt: v.vt,
+        text: t.vt,
+        numCandidates: k,
+        textMask: batch.textMask,
+        temperature: this.config.temperature,
+        paperWeighting: this.config.lossWeighting === 'paper',
+      });
+      return { total: terms.total, videoAudio: terms.videoAudio, videoText: terms.videoText };
+    });
+  }
+}

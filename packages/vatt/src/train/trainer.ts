@@ -1,0 +1,164 @@
+/**
+ * A training step engine shared by pretraining and fine-tuning: Adam (or any tf.Optimizer), a
+ * learning-rate schedule, optional global-norm gradient clipping, and a NaN/Inf guard that skips a
+ * step (no weight, optimizer slot or BatchNorm statistic changes) and reports it.
+ *
+ * Optimizer slots are saved under the model's parameter names, so a checkpoint taken on one run
+ * resumes on another, whatever names tfjs gave its variables.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Module } from '@vatt/transformer';
+import { learningRateAt, type ScheduleConfig } from './schedule.js';
+
+export interface StepOutput {
+  /** The scalar to minimise. */
+  loss: tf.Scalar;
+  /** Extra scalars to log (e.g. the two loss terms). They are disposed by the trainer. */
+  metrics?: Record<string, tf.Scalar>;
+}
+
+export interface StepResult {
+  step: number;
+  loss: number;
+  lr: number;
+  gradNorm: number;
+  skipped: boolean;
+  reason?: string;
+  metrics: Record<string, number>;
+}
+
+export interface TrainerOptions {
+  model: Module;
+  schedule: ScheduleConfig;
+  /** Clip gradients to this global L2 norm (0 or undefined: no clipping, the official pretraining default). */
+  clipNorm?: number;
+  /** Restrict clipping to parameters whose name passes this test (fine-tuning clips the backbone only). */
+  clipFilter?: (name: string) => boolean;
+  /** Adam hyper-parameters; defaults are the official ones (beta1 0.9, beta2 0.999, eps 1e-7). */
+  adam?: { beta1?: number; beta2?: number; epsilon?: number };
+  /** Build another optimizer instead of Adam (its learningRate field is set every step). */
+  makeOptimizer?: (lr: number) => tf.Optimizer;
+}
+
+export interface TrainerState {
+  step: number;
+  skippedSteps: number;
+}
+
+type SlotOptimizer = tf.Optimizer & { learningRate: number };
+
+export class Trainer {
+  readonly optimizer: SlotOptimizer;
+  step = 0;
+  skippedSteps = 0;
+  private readonly params: Array<[string, tf.Variable]>;
+  private readonly frozenStats: Array<[string, tf.Variable]>;
+
+  constructor(readonly opts: TrainerOptions) {
+    this.params = opts.model.namedTrainableParameters();
+    if (!this.params.length) throw new Error('Trainer: the model has no trainable parameters');
+    const trainable = new Set(this.params.map(([, v]) => v));
+    // Non-trainable state that a forward pass may update (BatchNorm moving statistics); the NaN guard restores it.
+    this.frozenStats = opts.model.namedParameters().filter(([n, v]) => !trainable.has(v) && /moving_(mean|variance)$/.test(n));
+    const lr0 = learningRateAt(opts.schedule, 0);
+    const a = opts.adam ?? {};
+    this.optimizer = (opts.makeOptimizer ? opts.makeOptimizer(lr0) : tf.train.adam(lr0, a.beta1 ?? 0.9, a.beta2 ?? 0.999, a.epsilon ?? 1e-7)) as SlotOptimizer;
+  }
+
+  /** One optimisation step on `forward` (which runs the model in training mode and returns the loss). */
+  async trainStep(forward: () => StepOutput): Promise<StepResult> {
+    const lr = learningRateAt(this.opts.schedule, this.step);
+    this.optimizer.learningRate = lr;
+    const snapshot = this.frozenStats.map(([, v]) => tf.clone(v));
+    let metrics: Record<string, tf.Scalar> = {};
+    const vars = this.params.map(([, v]) => v);
+    const { value, grads } = tf.variableGrads(() => {
+      const out = forward();
+      metrics = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+      return out.loss;
+    }, vars);
+    // tfjs optimizers index their slots by position: every parameter gets a gradient (zeros when unused).
+    const ordered = this.params.map(([, v]) => grads[v.name] ?? (grads[v.name] = tf.zerosLike(v)));
+    const clipIdx = this.params.map(([n], i) => (!this.opts.clipFilter || this.opts.clipFilter(n) ? i : -1)).filter((i) => i >= 0);
+    const normT = tf.tidy(() => {
+      const sq = clipIdx.map((i) => tf.sum(tf.square(ordered[i])));
+      return sq.length ? tf.sqrt(tf.addN(sq)) : tf.scalar(0);
+    });
+    const summary = tf.stack([value, normT, ...Object.values(metrics)]);
+    const numbers = Array.from(await summary.data());
+    summary.dispose();
+    const [loss, gradNorm] = numbers;
+    const metricValues = Object.fromEntries(Object.keys(metrics).map((k, i) => [k, numbers[2 + i]]));
+    tf.dispose([value, normT, ...Object.values(metrics)]);
+
+    let skipped = false;
+    let reason: string | undefined;
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      skipped = true;
+      reason = !Number.isFinite(loss) ? `non-finite loss (${loss})` : `non-finite gradient norm (${gradNorm})`;
+      this.frozenStats.forEach(([, v], i) => v.assign(snapshot[i]));
+      this.skippedSteps++;
+    } else {
+      const clip = this.opts.clipNorm && this.opts.clipNorm > 0 && gradNorm > this.opts.clipNorm ? this.opts.clipNorm / gradNorm : 1;
+      const clipSet = new Set(clipIdx);
+      const list: Array<{ name: string; tensor: tf.Tensor }> = [];
+      this.params.forEach(([, v], i) => {
+        const g = ordered[i];
+        list.push({ name: v.name, tensor: clip !== 1 && clipSet.has(i) ? tf.mul(g, clip) : g });
+      });
+      this.optimizer.applyGradients(list);
+      for (const { tensor } of list) if (!Object.values(grads).includes(tensor)) tensor.dispose();
+    }
+    tf.dispose(snapshot);
+    tf.dispose(Object.values(grads));
+    const result: StepResult = { step: this.step + 1, loss, lr, gradNorm, skipped, reason, metrics: metricValues };
+    this.step++;
+    return result;
+  }
+
+  /** Optimizer slots under parameter names (`iter`, `m/<param>`, `v/<param>` for Adam). */
+  async optimizerWeights(): Promise<tf.NamedTensorMap> {
+    const ws = await this.optimizer.getWeights();
+    const out: tf.NamedTensorMap = {};
+    if (!ws.length) return out;
+    const [iter, ...slots] = ws;
+    out.iter = iter.tensor;
+    const byVar = new Map(this.params.map(([n, v]) => [v.name, n]));
+    const kinds = slots.length / this.params.length;
+    for (const s of slots) {
+      const m = /^(.*)\/([^/]+)$/.exec(s.name);
+      const param = m && byVar.get(m[1]);
+      if (!m || !param) throw new Error(`Trainer: optimizer slot "${s.name}" matches no model parameter`);
+      out[`${m[2]}/${param}`] = s.tensor;
+    }
+    if (!Number.isInteger(kinds)) throw new Error(`Trainer: ${slots.length} optimizer slots for ${this.params.length} parameters`);
+    return out;
+  }
+
+  /** Restores slots saved by `optimizerWeights` (and the step counter). */
+  async restore(state: TrainerState, slots?: tf.NamedTensorMap): Promise<void> {
+    this.step = state.step;
+    this.skippedSteps = state.skippedSteps;
+    if (!slots || !slots.iter) return;
+    const kinds = [...new Set(Object.keys(slots).filter((k) => k !== 'iter').map((k) => k.split('/')[0]))];
+    // tfjs optimizers take their slots positionally: iter, then each slot kind for every variable in order.
+    const order = kinds.sort((a, b) => (a === 'm' ? -1 : b === 'm' ? 1 : a.localeCompare(b)));
+    const list: Array<{ name: string; tensor: tf.Tensor }> = [{ name: 'iter', tensor: slots.iter }];
+    for (const kind of order) {
+      for (const [n, v] of this.params) {
+        const t = slots[`${kind}/${n}`];
+        if (!t) throw new Error(`Trainer.restore: optimizer slot "${kind}/${n}" missing from the checkpoint`);
+        list.push({ name: `${v.name}/${kind}`, tensor: t });
+      }
+    }
+    await this.optimizer.setWeights(list);
+  }
+
+  state(): TrainerState {
+    return { step: this.step, skippedSteps: this.skippedSteps };
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
