@@ -81,6 +81,13 @@ forEachBackend(testBackends(), () => {
     await expectNoLeak(() => tf.dispose([tx.eval().apply(x, { mask }), t5.eval().apply(x)]));
     tx.dispose();
     t5.dispose();
+    // BatchNorm's moving-statistics update inside the gradient computation leaks nothing either.
+    const bn = new BatchNorm('bn', 16).train();
+    await expectNoLeak(() => {
+      const { value, grads } = tf.variableGrads(() => weightedSum(bn.apply(x)), bn.trainableVariables());
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    bn.dispose();
   });
 
   test('attention-probability dropout and residual dropout act only in training mode, reproducibly per seed', async () => {
