@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // worker: the batch loader's worker_threads entry, loaded as dist/worker.js beside index.js.
+  entry: { index: 'src/index.ts', worker: 'src/loader/worker.ts' },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { paths: {}, rootDir: 'src', types: ['node'] } },
   clean: true,

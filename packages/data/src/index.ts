@@ -44,3 +44,9 @@ export { Rng, hashSeed } from './augment/random.js';
 export { cropResize, inceptionCropBox, vggCropBox, colorJitter } from './augment/video.js';
 export type { FrameShape, ColorJitterOptions } from './augment/video.js';
 export { addGaussianNoise } from './augment/audio.js';
+
+// Loading and batching: decode + augment in worker_threads, bounded prefetch, bad samples skipped.
+export { loadClip, resolveClipConfig } from './loader/clip.js';
+export type { ClipConfig, VideoClipConfig, AudioClipConfig, LoadedClip } from './loader/clip.js';
+export { BatchLoader, collate } from './loader/batches.js';
+export type { Batch, BatchLoaderOptions, LoaderStats, SkippedSample } from './loader/batches.js';
