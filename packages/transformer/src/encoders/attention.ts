@@ -69,7 +69,7 @@ export class MultiHeadAttention extends Module {
   private readonly numBuckets: number;
   private readonly maxDistance: number;
 
-  constructor(name: string, opts: MultiHeadAttentionOptions) {
+  constructor(name = 'mha', opts: MultiHeadAttentionOptions) {
     super(name);
     expectPositiveInt(opts.dModel, name, 'dModel');
     expectPositiveInt(opts.numHeads, name, 'numHeads');

@@ -152,6 +152,9 @@ describe('encoder weight names and errors', () => {
     expect(names).toEqual(expect.arrayContaining(['layers/1/self_attention/layer_norm/weight', 'layers/1/feed_forward/layer_norm/gamma', 'final_layer_norm/weight']));
     expect(t5.namedWeights()['layers/0/self_attention/attention/relative_attention_bias/embeddings'].shape).toEqual([32, 2]);
     t5.dispose();
+    const defaults = [new TransformerEncoder(undefined, small), new T5Encoder(undefined, small), new MultiHeadAttention(undefined, small)];
+    expect(defaults.map((m) => m.name)).toEqual(['tx', 'base_lm', 'mha']);
+    defaults.forEach((m) => m.dispose());
   });
 
   test('a wrong input rank, width or mask names the module path and the expected shape', () => {

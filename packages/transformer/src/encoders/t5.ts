@@ -95,7 +95,7 @@ export class T5Encoder extends Module {
   readonly layers: T5EncoderLayer[];
   readonly finalLayerNorm: RMSNorm;
 
-  constructor(name: string, opts: T5EncoderOptions) {
+  constructor(name = 'base_lm', opts: T5EncoderOptions) {
     super(name);
     expectPositiveInt(opts.numLayers, name, 'numLayers');
     this.dModel = opts.dModel;

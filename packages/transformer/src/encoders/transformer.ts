@@ -98,7 +98,7 @@ export class TransformerEncoder extends Module {
   readonly layers: TransformerEncoderLayer[];
   readonly finalLayerNorm: LayerNorm | undefined;
 
-  constructor(name: string, opts: TransformerEncoderOptions) {
+  constructor(name = 'tx', opts: TransformerEncoderOptions) {
     super(name);
     expectPositiveInt(opts.numLayers, name, 'numLayers');
     this.dModel = opts.dModel;
