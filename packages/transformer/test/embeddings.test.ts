@@ -57,7 +57,7 @@ describe('polyharmonic spline resampling (vatt-spec 2.1)', () => {
 
   test('bad sizes are rejected with the argument named', () => {
     expect(() => splineResampleMatrix(0, 4)).toThrow(/sourceSize/);
-    expect(() => resamplePositions(tf.zeros([3]) as tf.Tensor2D, 4)).toThrow(/table must be \[buckets, dim\]/);
+    expect(() => resamplePositions(tf.zeros([3]) as unknown as tf.Tensor2D, 4)).toThrow(/table must be \[buckets, dim\]/);
   });
 });
 
@@ -96,11 +96,11 @@ forEachBackend(testBackends(), (backend) => {
         'layernorm/gamma [64]',
         'layernorm/beta [64]',
       ]);
-      const t = pos.tables[1].embeddings.dataSync();
+      const t = Array.from(pos.tables[1].embeddings.dataSync());
       const std = Math.sqrt(t.reduce((s, x) => s + x * x, 0) / t.length);
       expect(std).toBeGreaterThan(0.08);
       expect(std).toBeLessThan(0.125); // truncated at 2 std: ~0.88 * 0.125
-      expect(Math.max(...Array.from(t).map(Math.abs))).toBeLessThanOrEqual(2 * 0.125 + 1e-6);
+      expect(Math.max(...t.map(Math.abs))).toBeLessThanOrEqual(2 * 0.125 + 1e-6);
       pos.dispose();
     });
 
@@ -240,5 +240,41 @@ forEachBackend(testBackends(), (backend) => {
     expect(a[1][0]).toEqual([5, 6, 7, 8]);
     expect(a[1][1]).toEqual([1, 1, 1, 1]);
     y.dispose();
+  });
+});
+
+// A WebGPU subset: the spline and positional goldens (reads are async there).
+forEachBackend(testBackends({ webgpu: true }).filter((b) => b === 'webgpu'), () => {
+  test('resamplePositions 14 -> 20 matches the reference within 1e-5', async () => {
+    const c = spline.cases[0];
+    const out = resamplePositions(tf.tensor2d(c.table), c.to);
+    expect(maxAbsDiff(await out.data(), c.expected.flat())).toBeLessThanOrEqual(1e-5);
+    out.dispose();
+  });
+
+  test('SpatioTemporalEmbeddings on a resampled grid matches the reference within 1e-5', async () => {
+    const g = positions.spatioTemporal;
+    const c = g.cases[1];
+    const pos = new SpatioTemporalEmbeddings('pos_embedding_lookup', g.dim, g.buckets);
+    pos.loadWeights({
+      'temporal_position_embeddings/embeddings': tf.tensor2d(g.temporal),
+      'vertical_position_embeddings/embeddings': tf.tensor2d(g.vertical),
+      'horizontal_position_embeddings/embeddings': tf.tensor2d(g.horizontal),
+      'layernorm/gamma': tf.tensor1d(g.gamma),
+      'layernorm/beta': tf.tensor1d(g.beta),
+    });
+    const y = pos.apply(tf.tensor3d(c.x), c.grid);
+    expect(maxAbsDiff(await y.data(), c.expected.flat(2))).toBeLessThanOrEqual(1e-5);
+    y.dispose();
+    pos.dispose();
+  });
+
+  test('DropToken keeps int(keepRate * N) tokens and its gradient is a scatter of ones', async () => {
+    const x = tf.randomNormal([2, 8, 3]) as tf.Tensor3D;
+    const g = tf.grad((v: tf.Tensor) => tf.sum(dropToken(v as tf.Tensor3D, { keepRate: 0.5 })))(x);
+    const v = await g.data();
+    expect(Array.from(v).filter((e) => e === 1).length).toBe(2 * 4 * 3);
+    expect(Array.from(v).filter((e) => e === 0).length).toBe(2 * 4 * 3);
+    tf.dispose([x, g]);
   });
 });
