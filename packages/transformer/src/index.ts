@@ -5,3 +5,7 @@ export type { Initializer } from './initializers.js';
 export * as random from './random.js';
 export * from './nn/index.js';
 export * from './encoders/index.js';
+export * from './embeddings/index.js';
+export * from './backbones/index.js';
+export * from './presets.js';
+export * from './flops.js';
