@@ -41,8 +41,8 @@ export { readManifest } from './datasets/manifest.js';
 export { clipDuration, randomWindow, uniformWindows, nearestNarrations, threeCrops, centerCrop } from './sampling/clips.js';
 export type { TimeWindow, CropBox } from './sampling/clips.js';
 export { Rng, hashSeed } from './augment/random.js';
-export { cropResize, inceptionCropBox, vggCropBox, colorJitter } from './augment/video.js';
-export type { FrameShape, ColorJitterOptions } from './augment/video.js';
+export { cropResize, inceptionCropBox, vggCropBox, adjustColors, colorJitter } from './augment/video.js';
+export type { FrameShape, ColorJitterOptions, ColorAdjustment } from './augment/video.js';
 export { addGaussianNoise } from './augment/audio.js';
 
 // Loading and batching: decode + augment in worker_threads, bounded prefetch, bad samples skipped.

@@ -34,7 +34,8 @@ export function cropResize(
     const hi = new Int32Array(outSize);
     const frac = new Float32Array(outSize);
     for (let i = 0; i < outSize; i++) {
-      const x = Math.min(limit - 1, Math.max(0, offset + ((i + 0.5) * size) / outSize - 0.5));
+      // Clamped to the crop (not the frame): an integer box equals crop-then-resize exactly.
+      const x = Math.min(Math.min(limit - 1, offset + size - 1), Math.max(offset, offset + ((i + 0.5) * size) / outSize - 0.5));
       lo[i] = Math.floor(x);
       hi[i] = Math.min(limit - 1, lo[i] + 1);
       frac[i] = x - lo[i];
@@ -171,22 +172,28 @@ function hsvToRgb(h: number, s: number, v: number, out: Float32Array): void {
   out[2] = k(1);
 }
 
+/** One draw of colour-jitter parameters. */
+export interface ColorAdjustment {
+  /** Added to every value. */
+  brightness: number;
+  /** Multiplies HSV saturation (then clipped to [0, 1]). */
+  saturation: number;
+  /** Scales each value's distance to its frame-and-channel mean. */
+  contrast: number;
+  /** Added to HSV hue (a fraction of the colour circle, wraps). */
+  hue: number;
+}
+
 /**
- * Colour jitter on float frames in [0, 1], in place, one draw for the whole clip (DMVR order):
- * brightness, saturation, contrast (per frame and channel mean, as tf.image.adjust_contrast), hue,
- * then clip to [0, 1]. Applied with probability `prob`.
+ * Applies one colour adjustment to float frames in [0, 1], in place, in DMVR's order
+ * (`color_default_augm`): brightness, saturation, contrast (mean per frame and channel, as
+ * tf.image.adjust_contrast), hue; then clip to [0, 1].
  *
  * @example
- * colorJitter(frames, { numFrames: 32, height: 224, width: 224 }, new Rng(3));
+ * adjustColors(frames, { numFrames: 1, height: 2, width: 2 }, { brightness: 0.1, saturation: 1.2, contrast: 0.9, hue: 0.05 });
  */
-export function colorJitter(frames: Float32Array, shape: FrameShape, rng: Rng, options: ColorJitterOptions = {}): Float32Array {
-  const { prob = 0.8, brightness = 32 / 255, saturation = [0.6, 1.4], contrast = [0.6, 1.4], hue = 0.2 } = options;
-  const apply = rng.chance(prob);
-  const delta = rng.uniform(-brightness, brightness);
-  const sat = rng.uniform(saturation[0], saturation[1]);
-  const con = rng.uniform(contrast[0], contrast[1]);
-  const shift = rng.uniform(-hue, hue);
-  if (!apply) return frames;
+export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment: ColorAdjustment): Float32Array {
+  const { brightness: delta, saturation: sat, contrast: con, hue: shift } = adjustment;
   const pixelsPerFrame = shape.height * shape.width;
   const hsv = new Float32Array(3);
   const rgb = new Float32Array(3);
@@ -220,4 +227,23 @@ export function colorJitter(frames: Float32Array, shape: FrameShape, rng: Rng, o
     }
   }
   return frames;
+}
+
+/**
+ * Random colour jitter (spec 7), one draw for the whole clip, applied with probability `prob`:
+ * brightness +-32/255, saturation and contrast x[0.6, 1.4], hue +-0.2; see `adjustColors`.
+ *
+ * @example
+ * colorJitter(frames, { numFrames: 32, height: 224, width: 224 }, new Rng(3));
+ */
+export function colorJitter(frames: Float32Array, shape: FrameShape, rng: Rng, options: ColorJitterOptions = {}): Float32Array {
+  const { prob = 0.8, brightness = 32 / 255, saturation = [0.6, 1.4], contrast = [0.6, 1.4], hue = 0.2 } = options;
+  const apply = rng.chance(prob);
+  const adjustment: ColorAdjustment = {
+    brightness: rng.uniform(-brightness, brightness),
+    saturation: rng.uniform(saturation[0], saturation[1]),
+    contrast: rng.uniform(contrast[0], contrast[1]),
+    hue: rng.uniform(-hue, hue),
+  };
+  return apply ? adjustColors(frames, shape, adjustment) : frames;
 }

@@ -1,0 +1,131 @@
+import { BatchLoader, loadClip } from '../src/index.js';
+import type { Batch, ClipConfig, Sample } from '../src/index.js';
+import { FLASH_AT, REALSHORT_MP4, firstLoud, frameMean, generateMedia } from './helpers/media.js';
+import type { GeneratedMedia } from './helpers/media.js';
+
+let media: GeneratedMedia;
+beforeAll(() => {
+  media = generateMedia();
+});
+
+const tiny: ClipConfig = { mode: 'train', video: { numFrames: 8, fps: 10, size: 32 }, audio: { sampleRate: 16000 } };
+
+function range(values: Float32Array): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of values) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  return [lo, hi];
+}
+
+describe('loadClip', () => {
+  test('a training clip has T frames of size x size in [0, 1] and audio of the same duration', async () => {
+    const clip = await loadClip({ id: 'real', video: REALSHORT_MP4 }, tiny, 1);
+    expect(clip.videoShape).toEqual([1, 8, 32, 32, 3]);
+    expect(clip.audioShape).toEqual([1, 12800]);
+    const [lo, hi] = range(clip.video!);
+    expect(lo).toBeGreaterThanOrEqual(0);
+    expect(hi).toBeLessThanOrEqual(1);
+    expect(hi - lo).toBeGreaterThan(0.3);
+    expect(clip.textValid).toBe(false);
+  });
+
+  test('evaluation gives numClips x 3 crops views, crops of one window sharing its audio', async () => {
+    const clip = await loadClip({ id: 'real', video: REALSHORT_MP4 }, { ...tiny, mode: 'eval', numClips: 2, video: { numFrames: 4, size: 32, numCrops: 3 } }, 0);
+    expect(clip.numViews).toBe(6);
+    expect(clip.videoShape).toEqual([6, 4, 32, 32, 3]);
+    expect(clip.audioShape).toEqual([6, 6400]);
+    const row = (v: number) => clip.audio!.subarray(v * 6400, (v + 1) * 6400);
+    expect(Array.from(row(1))).toEqual(Array.from(row(0)));
+    expect(Array.from(row(3))).not.toEqual(Array.from(row(0)));
+    expect(clip.windows.map((w) => w.start)).toEqual([0, expect.any(Number)]);
+  });
+
+  test('video and audio windows start together: the flash frame and the beep agree (spec 7)', async () => {
+    const sample: Sample = { id: 'sync', video: media.flashBeep, start: 1.0, end: 2.6 };
+    const clip = await loadClip(sample, { mode: 'eval', video: { numFrames: 16, fps: 10, size: 32 }, audio: { sampleRate: 48000 } }, 0);
+    expect(clip.windows[0].start).toBeCloseTo(1.0, 6);
+    const frameSize = 32 * 32 * 3;
+    const bright = Array.from({ length: 16 }, (_, t) => frameMean(clip.video!, frameSize, t) > 0.5).indexOf(true);
+    const onset = firstLoud(clip.audio!, 0.2);
+    const videoTime = 1.0 + bright / 10;
+    const audioTime = 1.0 + onset / 48000;
+    expect(Math.abs(audioTime - FLASH_AT)).toBeLessThan(0.03);
+    expect(Math.abs(videoTime - audioTime)).toBeLessThanOrEqual(0.1);
+  });
+
+  test('timed narrations give the 5 nearest to the sampled window', async () => {
+    const captions = Array.from({ length: 12 }, (_, i) => ({ text: `n${i}`, start: i * 0.1, end: i * 0.1 + 0.1 }));
+    const clip = await loadClip({ id: 'n', video: REALSHORT_MP4, captions }, { ...tiny, video: { numFrames: 4, size: 32 } }, 3);
+    expect(clip.captions).toHaveLength(5);
+    const w = clip.windows[0];
+    const picked = captions.filter((c) => clip.captions.includes(c.text));
+    expect(picked.every((c) => c.end >= w.start - 0.2 && c.start <= w.end + 0.2)).toBe(true);
+    expect(clip.textValid).toBe(true);
+  });
+});
+
+describe('BatchLoader', () => {
+  test('bad samples are skipped with reasons and the run still finishes with full batches', async () => {
+    const samples: Sample[] = [
+      { id: 'flash', video: media.flashBeep },
+      { id: 'corrupt', video: media.corrupt },
+      { id: 'real', video: REALSHORT_MP4 },
+      { id: 'silent', video: media.silent },
+      { id: 'truncated', video: media.truncated },
+      { id: 'missing', video: `${media.dir}/missing.mp4` },
+      { id: 'flash2', video: media.flashBeep },
+    ];
+    const loader = new BatchLoader(samples, { batchSize: 2, clip: tiny, workers: 1, shuffle: false });
+    const batches: Batch[] = [];
+    for await (const batch of loader) batches.push(batch);
+    expect(batches.map((b) => b.ids)).toEqual([['flash', 'real'], ['flash2']]);
+    expect(batches[0].videoShape).toEqual([2, 8, 32, 32, 3]);
+    expect(batches[0].audioShape).toEqual([2, 12800]);
+    expect(batches[0].video!.length).toBe(2 * 8 * 32 * 32 * 3);
+    expect(loader.stats.loaded).toBe(3);
+    expect(loader.stats.skipped.map((s) => [s.id, s.code])).toEqual([
+      ['corrupt', 'corrupt-media'],
+      ['silent', 'no-audio-stream'],
+      ['truncated', 'corrupt-media'],
+      ['missing', 'file-not-found'],
+    ]);
+    expect(loader.stats.skipped[0].reason).toMatch(/corrupt\.mp4/);
+  });
+
+  test('the same seed gives the same batches in a worker and on the main thread', async () => {
+    const samples: Sample[] = [{ id: 'a', video: REALSHORT_MP4 }, { id: 'b', video: media.flashBeep }];
+    const run = async (workers: number) => {
+      const out: Batch[] = [];
+      for await (const b of new BatchLoader(samples, { batchSize: 2, clip: tiny, workers, seed: 11 })) out.push(b);
+      return out;
+    };
+    const [inWorker, inline] = [await run(1), await run(0)];
+    expect(inWorker[0].ids).toEqual(inline[0].ids);
+    expect(Buffer.from(inWorker[0].video!.buffer).equals(Buffer.from(inline[0].video!.buffer))).toBe(true);
+    expect(Buffer.from(inWorker[0].audio!.buffer).equals(Buffer.from(inline[0].audio!.buffer))).toBe(true);
+  });
+
+  test('ffmpeg and per-sample time limits turn stuck samples into skips, never a hang', async () => {
+    const samples: Sample[] = [{ id: 'a', video: REALSHORT_MP4 }, { id: 'b', video: REALSHORT_MP4 }];
+    const ffmpegLimit = new BatchLoader(samples, { batchSize: 2, clip: { ...tiny, timeoutMs: 1 }, workers: 1 });
+    for await (const _ of ffmpegLimit) throw new Error('no batch expected');
+    expect(ffmpegLimit.stats.skipped.map((s) => s.code)).toEqual(['timeout', 'timeout']);
+    const sampleLimit = new BatchLoader(samples, { batchSize: 2, clip: tiny, workers: 1, sampleTimeoutMs: 5 });
+    for await (const _ of sampleLimit) throw new Error('no batch expected');
+    expect(sampleLimit.stats.skipped.map((s) => s.code)).toEqual(['timeout', 'timeout']);
+  });
+
+  test('breaking out of the loop early stops the workers', async () => {
+    const samples: Sample[] = Array.from({ length: 6 }, (_, i) => ({ id: `c${i}`, video: REALSHORT_MP4 }));
+    const loader = new BatchLoader(samples, { batchSize: 1, clip: tiny, workers: 1, prefetch: 2, epochs: Infinity });
+    let seen = 0;
+    for await (const batch of loader) {
+      expect(batch.ids).toHaveLength(1);
+      if (++seen === 3) break;
+    }
+    expect(loader.stats.batches).toBe(3);
+  });
+});
