@@ -1,0 +1,228 @@
+/** Implementations of the `vatt` CLI commands (argument parsing lives in main.ts). */
+import * as tf from '@tensorflow/tfjs-core';
+import { SingleBar, Presets } from 'cli-progress';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { setupBackend, type BackendChoice } from '../backend.js';
+import { embeddedSplits } from '../data/embedded.js';
+import { formatZeroShot, zeroShotRetrieval, type ZeroShotReport } from '../eval/zero_shot.js';
+import { getPreset, PRESET_NAMES, type PresetName } from '../model/config.js';
+import { encodeAudio, encodeText, encodeVideo } from '../model/encode.js';
+import { loadVatt } from '../model/load.js';
+import { pretrain, type PretrainOptions, type StepRecord, type TrainingState } from '../train/pretrain.js';
+import { CheckpointManager } from '../checkpoint/checkpoint.js';
+import { countParameters } from '@vatt/transformer';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(value, null, 1));
+  await fs.rename(tmp, file);
+}
+
+/** Resolves a checkpoint argument: a checkpoint directory, or a run directory (its newest checkpoint). */
+async function resolveCheckpoint(p: string): Promise<string> {
+  try {
+    await fs.access(path.join(p, 'model.json'));
+    return p;
+  } catch {
+    for (const dir of [path.join(p, 'checkpoints'), p]) {
+      const latest = await new CheckpointManager(dir).latest().catch(() => null);
+      if (latest) return latest.path;
+    }
+  }
+  throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
+}
+
+function progressReporter(total: number, quiet: boolean) {
+  if (quiet) return { step: (_r: StepRecord) => {}, stop: () => {} };
+  if (process.stdout.isTTY) {
+    const bar = new SingleBar({ format: 'pretrain |{bar}| {value}/{total} steps | loss {loss} | {sps} steps/s | eta {eta_formatted}', hideCursor: true }, Presets.shades_classic);
+    let started = false;
+    return {
+      step: (r: StepRecord) => {
+        if (!started) {
+          bar.start(total, r.step - 1, { loss: '-', sps: '-' });
+          started = true;
+        }
+        bar.update(r.step, { loss: r.loss.toFixed(4), sps: r.stepsPerSec.toFixed(2) });
+      },
+      stop: () => started && bar.stop(),
+    };
+  }
+  const every = Math.max(1, Math.round(total / 20));
+  return {
+    step: (r: StepRecord) => {
+      if (r.step % every === 0 || r.step === total || r.skipped || r.step === 1) {
+        out(JSON.stringify({ step: r.step, loss: +r.loss.toFixed(5), loss_va: +r.metrics.loss_va.toFixed(5), loss_vt: +r.metrics.loss_vt.toFixed(5), lr: r.lr, steps_per_s: +r.stepsPerSec.toFixed(2), tensors: r.tensors, ...(r.skipped ? { skipped: r.reason } : {}) }));
+      }
+    },
+    stop: () => {},
+  };
+}
+
+interface PretrainCliOptions {
+  preset: string;
+  data: string;
+  steps: number;
+  batch: number;
+  lr: number;
+  warmup: number;
+  schedule: string;
+  dropRate: number;
+  clipNorm: number;
+  seed: number;
+  out: string;
+  checkpointEvery: number;
+  keep: number;
+  resume: boolean;
+  quiet: boolean;
+  backend: BackendChoice;
+}
+
+function checkPreset(p: string): PresetName {
+  if (!(PRESET_NAMES as readonly string[]).includes(p)) throw new Error(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${p}"`);
+  return p as PresetName;
+}
+
+async function runPretrain(o: PretrainCliOptions) {
+  if (o.data !== 'embedded') throw new Error(`--data ${o.data}: only the embedded dataset is wired into pretraining so far; real datasets come through @vatt/data readers`);
+  if (!['code', 'paper', 'constant'].includes(o.schedule)) throw new Error(`--schedule must be code, paper or constant, got "${o.schedule}"`);
+  const preset = checkPreset(o.preset);
+  const { preprocessing } = getPreset(preset);
+  const splits = embeddedSplits(preprocessing, o.seed);
+  const opts: PretrainOptions = {
+    preset,
+    steps: o.steps,
+    batchSize: o.batch,
+    lr: o.lr,
+    warmup: o.warmup,
+    schedule: o.schedule as PretrainOptions['schedule'],
+    dropRate: o.dropRate,
+    clipNorm: o.clipNorm,
+    seed: o.seed,
+    outDir: o.out,
+    checkpointEvery: o.checkpointEvery,
+    keep: o.keep,
+    resume: o.resume,
+  };
+  const progress = progressReporter(o.steps, o.quiet);
+  const t0 = Date.now();
+  const result = await pretrain(opts, splits.train, splits.vocab, {
+    onStep: progress.step,
+    onStart: ({ model, startStep, resumedFrom }) => {
+      if (o.quiet) return;
+      out(`model: ${preset} (${model.config.variant}), ${(model.countParams(true) / 1e6).toFixed(3)} M trainable parameters; ${splits.train.size} training clips`);
+      if (resumedFrom) out(`resuming from ${resumedFrom} at step ${startStep}`);
+    },
+  });
+  progress.stop();
+  const skipped = result.history.filter((r) => r.skipped).length;
+  if (!o.quiet) out(`trained ${result.history.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped (non-finite)` : ''}; checkpoint: ${result.lastCheckpoint}`);
+  return { result, splits };
+}
+
+export async function commandPretrain(o: PretrainCliOptions): Promise<void> {
+  const b = await setupBackend(o.backend);
+  if (!o.quiet) out(`backend: ${b.name} (${b.detail})`);
+  const { result } = await runPretrain(o);
+  result.model.dispose();
+}
+
+export async function commandMain(o: { steps?: number; seed: number; out: string; backend: BackendChoice }): Promise<void> {
+  const t0 = Date.now();
+  const b = await setupBackend(o.backend);
+  out(`backend: ${b.name} (${b.detail})`);
+  const { result, splits } = await runPretrain({
+    preset: 'tiny',
+    data: 'embedded',
+    steps: o.steps ?? 400,
+    batch: 32,
+    lr: 2e-3,
+    warmup: 40,
+    schedule: 'code',
+    dropRate: 0.5,
+    clipNorm: 0,
+    seed: o.seed,
+    out: o.out,
+    checkpointEvery: 100,
+    keep: 2,
+    resume: false,
+    quiet: false,
+    backend: o.backend,
+  });
+  const report = await zeroShotRetrieval(result.model, result.preprocessor, splits.heldout);
+  out('');
+  out(formatZeroShot(report));
+  const r1 = report.textToVideo.R1;
+  const ratio = r1 / report.textToVideo.chance.R1;
+  out('');
+  out(`held-out text->video R@1 = ${(100 * r1).toFixed(1)}% = ${ratio.toFixed(1)}x chance (${(100 * report.textToVideo.chance.R1).toFixed(1)}%); total wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  await writeJsonAtomic(path.join(o.out, 'retrieval.json'), report);
+  result.model.dispose();
+}
+
+export async function commandRetrieval(ckptArg: string, o: Record<string, unknown>): Promise<void> {
+  const b = await setupBackend((o.backend as BackendChoice) ?? 'auto');
+  const dir = await resolveCheckpoint(ckptArg);
+  const loaded = await loadVatt<TrainingState>(dir);
+  if ((o.data ?? 'embedded') !== 'embedded') throw new Error(`--data ${String(o.data)}: only the embedded held-out split is wired into this command so far`);
+  const seed = loaded.training?.seed ?? 0;
+  const { heldout } = embeddedSplits(loaded.preprocessing, seed);
+  out(`backend: ${b.name}; checkpoint: ${dir}`);
+  const report: ZeroShotReport = await zeroShotRetrieval(loaded.model, loaded.preprocessor, heldout);
+  out(formatZeroShot(report));
+  if (typeof o.json === 'string') await writeJsonAtomic(o.json, report);
+  loaded.model.dispose();
+}
+
+export async function commandEmbed(ckptArg: string, o: Record<string, unknown>): Promise<void> {
+  await setupBackend((o.backend as BackendChoice) ?? 'auto');
+  const dir = await resolveCheckpoint(ckptArg);
+  const loaded = await loadVatt<TrainingState>(dir);
+  const file = String(o.out);
+  const rows = (m: { data: Float32Array; rows: number; cols: number }) => Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  if (Array.isArray(o.text)) {
+    const t = await encodeText(loaded.model, loaded.preprocessor, o.text as string[]);
+    await writeJsonAtomic(file, { checkpoint: dir, captions: o.text, features: rows(t.features), vt: rows(t.vt) });
+  } else {
+    if ((o.data ?? 'embedded') !== 'embedded') throw new Error(`--data ${String(o.data)}: only the embedded held-out split is wired into this command so far`);
+    const { heldout } = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
+    const v = await encodeVideo(loaded.model, loaded.preprocessor, heldout.map((c) => c.video));
+    const a = await encodeAudio(loaded.model, loaded.preprocessor, heldout.map((c) => c.audio));
+    const t = await encodeText(loaded.model, loaded.preprocessor, heldout.map((c) => c.captions[0]));
+    await writeJsonAtomic(file, {
+      checkpoint: dir,
+      clips: heldout.map((c) => ({ id: c.id, caption: c.captions[0] })),
+      video: { features: rows(v.features), va: rows(v.va), vt: rows(v.vt) },
+      audio: { features: rows(a.features), va: rows(a.va) },
+      text: { features: rows(t.features), vt: rows(t.vt) },
+    });
+  }
+  out(`wrote ${file}`);
+  loaded.model.dispose();
+}
+
+export async function commandInfo(ckptArg: string): Promise<void> {
+  await setupBackend('cpu');
+  const dir = await resolveCheckpoint(ckptArg);
+  const loaded = await loadVatt<TrainingState>(dir);
+  const m = loaded.model;
+  const c = loaded.config;
+  const tower = (prefix: string) => m.namedParameters().filter(([n]) => n.startsWith(prefix)).reduce((s, [, v]) => s + v.size, 0);
+  out(`checkpoint: ${dir}`);
+  out(`variant: ${c.variant}`);
+  for (const [name, cfg] of [['video', c.video], ['audio', c.audio], ['text', c.text]] as const) {
+    out(`${name.padEnd(6)} ${cfg.numLayers} layers x d${cfg.dModel} (${cfg.numHeads} heads x ${cfg.dKv}, MLP ${cfg.dFF}); ${(tower(`${name}/`) / 1e6).toFixed(3)} M parameters (formula: ${(countParameters(cfg).total / 1e6).toFixed(3)} M)`);
+  }
+  if (m.sharedEncoder) out(`shared encoder: ${(tower('tx/') / 1e6).toFixed(3)} M parameters`);
+  out(`head   d_va ${c.head.dVa}, d_vt ${c.head.dVt} (${c.head.style} style); ${(tower('head/') / 1e6).toFixed(3)} M parameters`);
+  out(`total  ${(m.countParams() / 1e6).toFixed(3)} M parameters, ${(m.countParams(true) / 1e6).toFixed(3)} M trainable`);
+  out(`preprocessing: ${JSON.stringify(loaded.preprocessing)}`);
+  out(`vocabulary: ${loaded.vocab.length} words`);
+  if (loaded.training) out(`training: step ${loaded.training.step} (skipped ${loaded.training.skippedSteps}), seed ${loaded.training.seed}, options ${JSON.stringify(loaded.training.options)}`);
+  m.dispose();
+  void tf;
+}

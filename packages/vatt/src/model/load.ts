@@ -1,0 +1,28 @@
+/** Rebuilds a VATT model and its preprocessing from a checkpoint directory alone. */
+import * as tf from '@tensorflow/tfjs-core';
+import { loadCheckpoint } from '../checkpoint/checkpoint.js';
+import type { PreprocessingConfig, VattConfig } from './config.js';
+import { VattPreprocessor } from './preprocess.js';
+import { VATT } from './vatt.js';
+
+export interface LoadedVatt<Train = unknown> {
+  model: VATT;
+  preprocessor: VattPreprocessor;
+  config: VattConfig;
+  preprocessing: PreprocessingConfig;
+  vocab: string[];
+  training?: Train;
+}
+
+export async function loadVatt<Train = unknown>(dir: string): Promise<LoadedVatt<Train>> {
+  const c = await loadCheckpoint<VattConfig, PreprocessingConfig, Train>(dir);
+  try {
+    if (!c.vocab?.length) throw new Error(`checkpoint ${dir} has no vocabulary`);
+    const model = new VATT(c.modelConfig);
+    model.loadWeights(c.weights);
+    model.eval();
+    return { model, preprocessor: new VattPreprocessor(c.preprocessing, c.vocab), config: c.modelConfig, preprocessing: c.preprocessing, vocab: c.vocab, training: c.training };
+  } finally {
+    tf.dispose([...Object.values(c.weights), ...Object.values(c.optimizer ?? {})]);
+  }
+}

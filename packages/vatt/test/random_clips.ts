@@ -1,0 +1,23 @@
+import type { Clip, ClipDataset } from '../src/data/clips.js';
+import type { PreprocessingConfig } from '../src/model/config.js';
+
+export const TEST_VOCAB = ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'red', 'blue', 'green', 'circle', 'square', 'moving', 'left', 'right', 'up', 'down'];
+
+/** Deterministic random clips of the preprocessing size (for tests that need data but no meaning). */
+export function randomClips(pre: PreprocessingConfig, n: number, seed = 1): ClipDataset & { clips: Clip[] } {
+  let s = seed >>> 0;
+  const rnd = () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const { frames, height, width } = pre.video;
+  const clips: Clip[] = Array.from({ length: n }, (_, i) => {
+    const video = new Uint8Array(frames * height * width * 3);
+    for (let j = 0; j < video.length; j++) video[j] = Math.floor(rnd() * 256);
+    const audio = new Float32Array(pre.audio.samples);
+    for (let j = 0; j < audio.length; j++) audio[j] = rnd() * 2 - 1;
+    const w = (k: number) => TEST_VOCAB[4 + ((i * 7 + k * 3) % (TEST_VOCAB.length - 4))];
+    return { id: `clip${i}`, video, audio, captions: [`${w(0)} ${w(1)} ${w(2)}`, `${w(3)} ${w(4)}`, `${w(5)}`] };
+  });
+  return { size: n, clip: (i) => clips[i], clips };
+}
