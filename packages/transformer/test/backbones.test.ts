@@ -234,6 +234,42 @@ forEachBackend(testBackends({ webgpu: true }), (backend) => {
   });
 
   if (!slow) {
+    describe('semantics', () => {
+      test('text padding (id 0) is masked: trailing pads do not change the pooled [AGG] output', async () => {
+        const t = tinyText();
+        const short = tf.tensor2d([[5, 17, 301, 9]], [1, 4], 'int32');
+        const padded = tf.tensor2d([[5, 17, 301, 9, 0, 0, 0, 0]], [1, 8], 'int32');
+        const a = t.apply(short);
+        const b = t.apply(padded);
+        expect(maxAbsDiff(await a.pooled.data(), await b.pooled.data())).toBeLessThan(1e-5);
+        tf.dispose([short, padded, a.pooled, a.tokens, b.pooled, b.tokens]);
+        t.dispose();
+      });
+
+      if (backend === 'wasm') {
+        test('the TINY video preset trains: 15 Adam steps on a fixed batch lower the loss, in well under a second per step', () => {
+          setSeed(21);
+          const v = tinyVideo().train();
+          const x = videoPatches(4);
+          const target = tf.randomNormal([4, 64], 0, 1, 'float32', 22);
+          const opt = tf.train.adam(3e-3);
+          const losses: number[] = [];
+          const t0 = performance.now();
+          for (let i = 0; i < 15; i++) {
+            const loss = opt.minimize(() => tf.mean(tf.square(tf.sub(v.apply(x).pooled, target))) as tf.Scalar, true, v.trainableVariables());
+            losses.push((loss as tf.Scalar).dataSync()[0]);
+            loss?.dispose();
+          }
+          const perStep = (performance.now() - t0) / 15;
+          expect(losses[14]).toBeLessThan(0.7 * losses[0]);
+          expect(perStep).toBeLessThan(1000);
+          tf.dispose([x, target]);
+          opt.dispose();
+          v.dispose();
+        });
+      }
+    });
+
     describe('reuse in a modality-agnostic model', () => {
       test('video and audio backbones can share one TransformerEncoder that neither registers', () => {
         const tx = new TransformerEncoder('tx', { numLayers: 1, dModel: 64, numHeads: 4, dKv: 16, dFF: 128 });

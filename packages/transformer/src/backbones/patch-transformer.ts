@@ -37,7 +37,8 @@ export interface BackboneOptions {
   name?: string;
   /**
    * A Transformer owned elsewhere (the modality-agnostic model's SHARED encoder, vatt-spec.md 3.3).
-   * It is used but not registered, so it is absent from this backbone's `namedParameters()`.
+   * It is used but not registered, so it is absent from this backbone's `namedParameters()`, and
+   * its `train()` / `eval()` state follows its owner, not this backbone.
    */
   encoder?: TransformerEncoder;
 }
