@@ -8,5 +8,7 @@ export default defineConfig({
   sourcemap: true,
   shims: true,
   target: 'es2022',
-  external: [/^@tensorflow\//, /^@vatt\//],
+  // Bundle tfjs-core's gradient registrations (an ES-module tree Node cannot load as is); keep tfjs-core itself external.
+  noExternal: [/^@tensorflow\/tfjs-core\/dist\/register_all_gradients/],
+  external: [/^@tensorflow\/tfjs-core$/, /^@vatt\//],
 });

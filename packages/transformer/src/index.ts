@@ -1,3 +1,4 @@
+import './register_gradients.js';
 export const VERSION = '0.1.0';
 export * from './module.js';
 export * as initializers from './initializers.js';
