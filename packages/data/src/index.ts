@@ -15,7 +15,7 @@ export type {
   MediaDecoder,
 } from './media/types.js';
 export { DEFAULT_SAMPLE_RATE, outputFrameSize } from './media/sizes.js';
-export { probeMedia, decodeVideo, decodeAudio, nodeMediaDecoder } from './media/ffmpeg.js';
+export { probeMedia, decodeVideo, decodeAudio, decodeAudioVideo, nodeMediaDecoder } from './media/ffmpeg.js';
 export { readWav, writeWav } from './media/wav.js';
 export type { WavAudio } from './media/wav.js';
 export { browserMediaDecoder } from './media/browser.js';

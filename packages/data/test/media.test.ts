@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAudio, decodeVideo, MediaError, probeMedia, readWav, writeWav } from '../src/index.js';
+import { decodeAudio, decodeAudioVideo, decodeVideo, MediaError, probeMedia, readWav, writeWav } from '../src/index.js';
 import type { MediaErrorCode } from '../src/index.js';
 import { CHOIR_FLAC, COCKATOO_MP4, FLASH_AT, FROG_OGG, REALSHORT_MP4, firstLoud, frameMean, generateMedia } from './helpers/media.js';
 import type { GeneratedMedia } from './helpers/media.js';
@@ -100,6 +100,20 @@ describe('audio and video stay in sync', () => {
     const audioTime = start + onset / 48000;
     expect(Math.abs(audioTime - FLASH_AT)).toBeLessThan(0.03);
     expect(Math.abs(videoTime - FLASH_AT)).toBeLessThanOrEqual(1 / fps + 1e-6);
+  });
+});
+
+describe('decodeAudioVideo', () => {
+  test('one ffmpeg run gives the same frames and samples as decodeVideo + decodeAudio', async () => {
+    const video = { fps: 10, numFrames: 6, width: 32, height: 24 };
+    const both = await decodeAudioVideo(media.flashBeep, 1.2, video, { sampleRate: 16000, duration: 0.6 });
+    const frames = await decodeVideo(media.flashBeep, { ...video, start: 1.2 });
+    const wave = await decodeAudio(media.flashBeep, { sampleRate: 16000, start: 1.2, duration: 0.6 });
+    expect(both.video.numFrames).toBe(6);
+    expect(Buffer.from(both.video.frames).equals(Buffer.from(frames.frames))).toBe(true);
+    expect(both.audio.length).toBe(9600);
+    expect(Array.from(both.audio)).toEqual(Array.from(wave));
+    await expectMediaError(decodeAudioVideo(media.silent, 0, video, {}), 'no-audio-stream');
   });
 });
 

@@ -144,34 +144,6 @@ export interface ColorJitterOptions {
   hue?: number;
 }
 
-function rgbToHsv(r: number, g: number, b: number, out: Float32Array): void {
-  const max = Math.max(r, g, b);
-  const min = Math.min(r, g, b);
-  const range = max - min;
-  let h = 0;
-  if (range > 0) {
-    if (max === r) h = (g - b) / range;
-    else if (max === g) h = 2 + (b - r) / range;
-    else h = 4 + (r - g) / range;
-    h /= 6;
-    if (h < 0) h += 1;
-  }
-  out[0] = h;
-  out[1] = max > 0 ? range / max : 0;
-  out[2] = max;
-}
-
-function hsvToRgb(h: number, s: number, v: number, out: Float32Array): void {
-  const h6 = (h - Math.floor(h)) * 6;
-  const k = (n: number) => {
-    const x = (n + h6) % 6;
-    return v - v * s * Math.max(0, Math.min(x, 4 - x, 1));
-  };
-  out[0] = k(5);
-  out[1] = k(3);
-  out[2] = k(1);
-}
-
 /** One draw of colour-jitter parameters. */
 export interface ColorAdjustment {
   /** Added to every value. */
@@ -195,35 +167,60 @@ export interface ColorAdjustment {
 export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment: ColorAdjustment): Float32Array {
   const { brightness: delta, saturation: sat, contrast: con, hue: shift } = adjustment;
   const pixelsPerFrame = shape.height * shape.width;
-  const hsv = new Float32Array(3);
-  const rgb = new Float32Array(3);
-  const mean = new Float64Array(3);
   for (let t = 0; t < shape.numFrames; t++) {
     const base = t * pixelsPerFrame * 3;
     const end = base + pixelsPerFrame * 3;
-    mean.fill(0);
+    let meanR = 0;
+    let meanG = 0;
+    let meanB = 0;
     for (let p = base; p < end; p += 3) {
-      rgbToHsv(frames[p] + delta, frames[p + 1] + delta, frames[p + 2] + delta, hsv);
-      hsvToRgb(hsv[0], Math.min(1, Math.max(0, hsv[1] * sat)), hsv[2], rgb);
-      frames[p] = rgb[0];
-      frames[p + 1] = rgb[1];
-      frames[p + 2] = rgb[2];
-      mean[0] += rgb[0];
-      mean[1] += rgb[1];
-      mean[2] += rgb[2];
+      let r = frames[p] + delta;
+      let g = frames[p + 1] + delta;
+      let b = frames[p + 2] + delta;
+      // Saturation in HSV with h and v fixed is affine in s: c' = v - (v - c) * s'/s, with
+      // s = (v - min)/v, s' = clip(s * factor, 0, 1) (TF's rgb_to_hsv: s = 0 when v <= 0).
+      const v = Math.max(r, g, b);
+      const range = v - Math.min(r, g, b);
+      if (v > 0 && range > 0) {
+        const ratio = Math.max(0, Math.min(sat, v / range));
+        r = v - (v - r) * ratio;
+        g = v - (v - g) * ratio;
+        b = v - (v - b) * ratio;
+      }
+      frames[p] = r;
+      frames[p + 1] = g;
+      frames[p + 2] = b;
+      meanR += r;
+      meanG += g;
+      meanB += b;
     }
-    for (let c = 0; c < 3; c++) mean[c] /= pixelsPerFrame;
+    meanR /= pixelsPerFrame;
+    meanG /= pixelsPerFrame;
+    meanB /= pixelsPerFrame;
     for (let p = base; p < end; p += 3) {
-      rgbToHsv(
-        (frames[p] - mean[0]) * con + mean[0],
-        (frames[p + 1] - mean[1]) * con + mean[1],
-        (frames[p + 2] - mean[2]) * con + mean[2],
-        hsv,
-      );
-      hsvToRgb(hsv[0] + shift, hsv[1], hsv[2], rgb);
-      frames[p] = Math.min(1, Math.max(0, rgb[0]));
-      frames[p + 1] = Math.min(1, Math.max(0, rgb[1]));
-      frames[p + 2] = Math.min(1, Math.max(0, rgb[2]));
+      const r = (frames[p] - meanR) * con + meanR;
+      const g = (frames[p + 1] - meanG) * con + meanG;
+      const b = (frames[p + 2] - meanB) * con + meanB;
+      // Hue rotation through HSV (TF's rgb_to_hsv / hsv_to_rgb conventions).
+      const v = Math.max(r, g, b);
+      const range = v - Math.min(r, g, b);
+      let outR = v;
+      let outG = v;
+      let outB = v;
+      if (range > 0 && v > 0) {
+        let h = v === r ? (g - b) / range : v === g ? 2 + (b - r) / range : 4 + (r - g) / range;
+        h = h / 6 + shift;
+        h = (h - Math.floor(h)) * 6;
+        const kR = (5 + h) % 6;
+        const kG = (3 + h) % 6;
+        const kB = (1 + h) % 6;
+        outR = v - range * Math.max(0, Math.min(kR, 4 - kR, 1));
+        outG = v - range * Math.max(0, Math.min(kG, 4 - kG, 1));
+        outB = v - range * Math.max(0, Math.min(kB, 4 - kB, 1));
+      }
+      frames[p] = outR < 0 ? 0 : outR > 1 ? 1 : outR;
+      frames[p + 1] = outG < 0 ? 0 : outG > 1 ? 1 : outG;
+      frames[p + 2] = outB < 0 ? 0 : outB > 1 ? 1 : outB;
     }
   }
   return frames;

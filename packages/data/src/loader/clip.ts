@@ -6,7 +6,7 @@ import type { Sample, TimedCaption } from '../datasets/sample.js';
 import { nodeMediaDecoder } from '../media/ffmpeg.js';
 import { DEFAULT_TIMEOUT_MS } from '../media/process.js';
 import { DEFAULT_SAMPLE_RATE } from '../media/sizes.js';
-import type { MediaDecoder, MediaInfo } from '../media/types.js';
+import type { DecodedVideo, MediaDecoder, MediaInfo } from '../media/types.js';
 import { centerCrop, clipDuration, nearestNarrations, randomWindow, threeCrops, uniformWindows } from '../sampling/clips.js';
 import type { CropBox, TimeWindow } from '../sampling/clips.js';
 
@@ -165,49 +165,56 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
   const middle = windows[Math.floor(windows.length / 2)];
   const text = chooseCaptions(sample, middle, cfg.numCaptions, cfg.mode, rng);
 
-  let video: Float32Array | undefined;
-  let numViews = windows.length;
-  if (cfg.video && videoPath) {
-    const { numFrames, fps, size, minResize } = cfg.video;
-    const views: Float32Array[] = [];
-    for (const window of windows) {
-      const decoded = await decoder.decodeVideo(videoPath, {
-        fps, start: window.start, numFrames, width: minResize, height: minResize, resize: 'shortSide', info: videoInfo, timeoutMs, threads,
-      });
-      const frameBytes = decoded.width * decoded.height * 3;
-      const frames = loop(decoded.frames, numFrames * frameBytes, (n) => new Uint8Array(n));
+  // Decode each window: one ffmpeg run for frames + audio when both come from the same file.
+  const videoCfg = cfg.video && videoPath ? cfg.video : undefined;
+  const audioCfg = cfg.audio && audioPath ? cfg.audio : undefined;
+  const videoViews: Float32Array[] = [];
+  const audioRows: Float32Array[] = [];
+  for (const window of windows) {
+    const videoOptions = videoCfg && {
+      fps: videoCfg.fps, numFrames: videoCfg.numFrames, width: videoCfg.minResize, height: videoCfg.minResize,
+      resize: 'shortSide' as const, info: videoInfo, timeoutMs, threads,
+    };
+    const audioOptions = audioCfg && { sampleRate: audioCfg.sampleRate, duration: audioCfg.numSamples / audioCfg.sampleRate, timeoutMs };
+    let decoded: DecodedVideo | undefined;
+    let wave: Float32Array | undefined;
+    if (videoOptions && audioOptions && audioPath === videoPath) {
+      ({ video: decoded, audio: wave } = await decoder.decodeAudioVideo(videoPath!, window.start, videoOptions, audioOptions));
+    } else {
+      if (videoOptions) decoded = await decoder.decodeVideo(videoPath!, { ...videoOptions, start: window.start });
+      if (audioOptions) wave = await decoder.decodeAudio(audioPath!, { ...audioOptions, start: window.start });
+    }
+    if (videoCfg && decoded) {
+      const { numFrames, size } = videoCfg;
+      const frames = loop(decoded.frames, numFrames * decoded.width * decoded.height * 3, (n) => new Uint8Array(n));
       const shape = { numFrames, height: decoded.height, width: decoded.width };
       if (cfg.mode === 'train') {
-        const box: CropBox = cfg.video.crop === 'inception' ? inceptionCropBox(shape.height, shape.width, rng) : vggCropBox(shape.height, shape.width, size, rng);
-        const flip = cfg.video.flip && rng.chance(0.5);
+        const box: CropBox = videoCfg.crop === 'inception' ? inceptionCropBox(shape.height, shape.width, rng) : vggCropBox(shape.height, shape.width, size, rng);
+        const flip = videoCfg.flip && rng.chance(0.5);
         const out = cropResize(frames, shape, box, size, size, { flip, scale: 1 / 255 });
-        if (cfg.video.colorJitter !== false) colorJitter(out, { numFrames, height: size, width: size }, rng, cfg.video.colorJitter);
-        views.push(out);
+        if (videoCfg.colorJitter !== false) colorJitter(out, { numFrames, height: size, width: size }, rng, videoCfg.colorJitter);
+        videoViews.push(out);
       } else {
-        const boxes = cfg.video.numCrops === 3 ? threeCrops(shape.height, shape.width, size) : [centerCrop(shape.height, shape.width, size)];
-        for (const box of boxes) views.push(cropResize(frames, shape, box, size, size, { scale: 1 / 255 }));
+        const boxes = videoCfg.numCrops === 3 ? threeCrops(shape.height, shape.width, size) : [centerCrop(shape.height, shape.width, size)];
+        for (const box of boxes) videoViews.push(cropResize(frames, shape, box, size, size, { scale: 1 / 255 }));
       }
     }
-    numViews = views.length;
-    video = new Float32Array(views.reduce((n, v) => n + v.length, 0));
-    views.forEach((v, i) => video!.set(v, i * v.length));
-  }
-
-  let audio: Float32Array | undefined;
-  if (cfg.audio && audioPath) {
-    const { sampleRate, numSamples, noise } = cfg.audio;
-    const perWindow: Float32Array[] = [];
-    for (const window of windows) {
-      const raw = await decoder.decodeAudio(audioPath, { sampleRate, start: window.start, duration: numSamples / sampleRate, timeoutMs });
-      const samples = Float32Array.from(loop(raw, numSamples, (n) => new Float32Array(n)));
-      if (cfg.mode === 'train' && noise > 0) addGaussianNoise(samples, rng, noise);
-      perWindow.push(samples);
+    if (audioCfg && wave) {
+      const samples = Float32Array.from(loop(wave, audioCfg.numSamples, (n) => new Float32Array(n)));
+      if (cfg.mode === 'train' && audioCfg.noise > 0) addGaussianNoise(samples, rng, audioCfg.noise);
+      audioRows.push(samples);
     }
-    // One audio row per view: crops of the same window share its audio.
-    const cropsPerWindow = numViews / windows.length;
-    audio = new Float32Array(numViews * numSamples);
-    for (let v = 0; v < numViews; v++) audio.set(perWindow[Math.floor(v / cropsPerWindow)], v * numSamples);
   }
+  const numViews = videoCfg ? videoViews.length : windows.length;
+  const concat = (parts: Float32Array[]) => {
+    const out = new Float32Array(parts.reduce((n, v) => n + v.length, 0));
+    parts.forEach((v, i) => out.set(v, i * v.length));
+    return out;
+  };
+  const video = videoCfg ? concat(videoViews) : undefined;
+  // One audio row per view: the crops of one window share its audio.
+  const cropsPerWindow = numViews / windows.length;
+  const audio = audioCfg ? concat(Array.from({ length: numViews }, (_, v) => audioRows[Math.floor(v / cropsPerWindow)])) : undefined;
 
   return {
     id: sample.id,

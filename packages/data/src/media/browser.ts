@@ -95,10 +95,14 @@ async function decodeAudio(url: string, options: AudioDecodeOptions = {}): Promi
   return out;
 }
 
+async function decodeAudioVideo(url: string, start: number | undefined, video: VideoDecodeOptions, audio: AudioDecodeOptions) {
+  return { video: await decodeVideo(url, { ...video, start }), audio: await decodeAudio(url, { ...audio, start }) };
+}
+
 /**
  * The browser back end (`<video>` + canvas, WebAudio). Use it with the same loader code as Node:
  *
  * @example
  * const clip = await browserMediaDecoder.decodeVideo(URL.createObjectURL(file), { fps: 10, width: 224, height: 224, numFrames: 32 });
  */
-export const browserMediaDecoder: MediaDecoder = { probeMedia, decodeVideo, decodeAudio };
+export const browserMediaDecoder: MediaDecoder = { probeMedia, decodeVideo, decodeAudio, decodeAudioVideo };

@@ -109,18 +109,65 @@ export async function probeMedia(path: string, timeoutMs = DEFAULT_TIMEOUT_MS): 
   };
 }
 
-function seekArgs(start: number | undefined, duration: number | undefined, path: string): string[] {
-  const args: string[] = [];
+function inputArgs(start: number | undefined, path: string): string[] {
+  const args = ['-hide_banner', '-nostdin', '-v', 'error'];
   if (start !== undefined) {
     if (!(start >= 0)) throw new Error(`decode: expected start >= 0 seconds, got ${start}`);
     args.push('-ss', start.toFixed(6));
   }
-  args.push('-i', path);
-  if (duration !== undefined) {
-    if (!(duration > 0)) throw new Error(`decode: expected duration > 0 seconds, got ${duration}`);
-    args.push('-t', duration.toFixed(6));
+  return [...args, '-i', path];
+}
+
+function durationArgs(duration: number | undefined): string[] {
+  if (duration === undefined) return [];
+  if (!(duration > 0)) throw new Error(`decode: expected duration > 0 seconds, got ${duration}`);
+  return ['-t', duration.toFixed(6)];
+}
+
+/** Checks options, probes if needed, and builds the rgb24 video output arguments for `target`. */
+async function videoOutput(path: string, options: VideoDecodeOptions, target: string) {
+  const { fps, numFrames, threads, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  if (fps !== undefined && !(fps > 0)) throw new Error(`decodeVideo: expected fps > 0, got ${fps}`);
+  if (numFrames !== undefined && !(Number.isInteger(numFrames) && numFrames > 0)) {
+    throw new Error(`decodeVideo: expected numFrames to be a positive integer, got ${numFrames}`);
   }
-  return args;
+  await assertReadable(path);
+  const info = options.info ?? (await probeMedia(path, timeoutMs));
+  const stream = info.streams.find((s) => s.type === 'video' && s.width && s.height);
+  if (!info.hasVideo || !stream) throw new MediaError('no-video-stream', `no video track in ${path}`, path);
+  const size = outputFrameSize(stream.width!, stream.height!, options);
+  const filters = [...(fps !== undefined ? [`fps=${fps}`] : []), `scale=${size.width}:${size.height}:flags=bilinear`];
+  const args = [...(threads !== undefined ? ['-threads', String(threads)] : []), ...durationArgs(options.duration)];
+  args.push('-map', '0:v:0', '-vf', filters.join(','));
+  if (numFrames !== undefined) args.push('-frames:v', String(numFrames));
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', target);
+  return { args, size, fps: fps ?? stream.fps ?? 0, info };
+}
+
+function toFrames(bytes: Buffer, video: Awaited<ReturnType<typeof videoOutput>>, path: string, stderr: string, start?: number): DecodedVideo {
+  const { size, fps, info } = video;
+  const frameBytes = size.width * size.height * 3;
+  const count = Math.floor(bytes.length / frameBytes);
+  if (count === 0) {
+    if (/error|invalid/i.test(stderr)) throw failure('ffmpeg', path, stderr, 'video');
+    throw new MediaError('no-frames', `ffmpeg decoded no frames from ${path} (start=${start ?? 0}s, file duration ${info.duration}s)`, path);
+  }
+  return { frames: new Uint8Array(bytes.buffer, bytes.byteOffset, count * frameBytes), numFrames: count, fps, width: size.width, height: size.height };
+}
+
+function audioOutput(sampleRate: number, duration: number | undefined, target: string): string[] {
+  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) {
+    throw new Error(`decodeAudio: expected sampleRate to be a positive integer (Hz), got ${sampleRate}`);
+  }
+  return [...durationArgs(duration), '-map', '0:a:0', '-ac', '1', '-ar', String(sampleRate), '-f', 'f32le', target];
+}
+
+function toSamples(bytes: Buffer): Float32Array {
+  const count = Math.floor(bytes.length / 4);
+  // Copy: the Buffer's offset is not necessarily 4-byte aligned.
+  const samples = new Float32Array(count);
+  new Uint8Array(samples.buffer).set(bytes.subarray(0, count * 4));
+  return samples;
 }
 
 /**
@@ -131,35 +178,10 @@ function seekArgs(start: number | undefined, duration: number | undefined, path:
  * // v.frames: Uint8Array of 32*224*224*3 values, v.numFrames === 32
  */
 export async function decodeVideo(path: string, options: VideoDecodeOptions = {}): Promise<DecodedVideo> {
-  const { fps, start, duration, numFrames, threads, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
-  if (fps !== undefined && !(fps > 0)) throw new Error(`decodeVideo: expected fps > 0, got ${fps}`);
-  if (numFrames !== undefined && !(Number.isInteger(numFrames) && numFrames > 0)) {
-    throw new Error(`decodeVideo: expected numFrames to be a positive integer, got ${numFrames}`);
-  }
-  await assertReadable(path);
-  const info = options.info ?? (await probeMedia(path, timeoutMs));
-  const stream = info.streams.find((s) => s.type === 'video' && s.width && s.height);
-  if (!info.hasVideo || !stream) throw new MediaError('no-video-stream', `no video track in ${path}`, path);
-  const size = outputFrameSize(stream.width!, stream.height!, options);
-  const filters: string[] = [];
-  if (fps !== undefined) filters.push(`fps=${fps}`);
-  filters.push(`scale=${size.width}:${size.height}:flags=bilinear`);
-  const args = ['-hide_banner', '-nostdin', '-v', 'error'];
-  if (threads !== undefined) args.push('-threads', String(threads));
-  args.push(...seekArgs(start, duration, path));
-  args.push('-map', '0:v:0', '-an', '-sn', '-dn', '-vf', filters.join(','));
-  if (numFrames !== undefined) args.push('-frames:v', String(numFrames));
-  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
-  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), args, path, timeoutMs);
+  const video = await videoOutput(path, options, 'pipe:1');
+  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(options.start, path), ...video.args], path, options.timeoutMs);
   if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
-  const frameBytes = size.width * size.height * 3;
-  const count = Math.floor(stdout.length / frameBytes);
-  if (count === 0) {
-    if (/error|invalid/i.test(stderr)) throw failure('ffmpeg', path, stderr, 'video');
-    throw new MediaError('no-frames', `ffmpeg decoded no frames from ${path} (start=${start ?? 0}s, file duration ${info.duration}s)`, path);
-  }
-  const frames = new Uint8Array(stdout.buffer, stdout.byteOffset, count * frameBytes);
-  return { frames, numFrames: count, fps: fps ?? stream.fps ?? 0, width: size.width, height: size.height };
+  return toFrames(stdout, video, path, stderr, options.start);
 }
 
 /**
@@ -170,22 +192,37 @@ export async function decodeVideo(path: string, options: VideoDecodeOptions = {}
  * // wave.length === 153600
  */
 export async function decodeAudio(path: string, options: AudioDecodeOptions = {}): Promise<Float32Array> {
-  const { sampleRate = DEFAULT_SAMPLE_RATE, start, duration, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
-  if (!(Number.isInteger(sampleRate) && sampleRate > 0)) {
-    throw new Error(`decodeAudio: expected sampleRate to be a positive integer (Hz), got ${sampleRate}`);
-  }
+  const { sampleRate = DEFAULT_SAMPLE_RATE, start, duration, timeoutMs } = options;
+  const output = audioOutput(sampleRate, duration, 'pipe:1');
   await assertReadable(path);
-  const args = ['-hide_banner', '-nostdin', '-v', 'error', ...seekArgs(start, duration, path)];
-  args.push('-map', '0:a:0', '-vn', '-sn', '-dn', '-ac', '1', '-ar', String(sampleRate), '-f', 'f32le', 'pipe:1');
-  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), args, path, timeoutMs);
+  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(start, path), ...output], path, timeoutMs);
   if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'audio');
-  const count = Math.floor(stdout.length / 4);
-  if (count === 0 && /error|invalid/i.test(stderr)) throw failure('ffmpeg', path, stderr, 'audio');
-  // Copy: the Buffer's offset is not necessarily 4-byte aligned.
-  const samples = new Float32Array(count);
-  new Uint8Array(samples.buffer).set(stdout.subarray(0, count * 4));
-  return samples;
+  if (stdout.length < 4 && /error|invalid/i.test(stderr)) throw failure('ffmpeg', path, stderr, 'audio');
+  return toSamples(stdout);
+}
+
+/**
+ * Decodes frames and audio of one file in a single ffmpeg run from the same seek point (`start`):
+ * frames on stdout, audio on file descriptor 3. Same results as `decodeVideo` + `decodeAudio`,
+ * one process instead of two. `video.start`/`audio.start` are ignored in favour of `start`.
+ *
+ * @example
+ * const { video, audio } = await decodeAudioVideo('clip.mp4', 2.0, { fps: 10, numFrames: 32, width: 224, height: 224 }, { duration: 3.2 });
+ */
+export async function decodeAudioVideo(
+  path: string,
+  start: number | undefined,
+  videoOptions: VideoDecodeOptions,
+  audioOptions: AudioDecodeOptions,
+): Promise<{ video: DecodedVideo; audio: Float32Array }> {
+  const video = await videoOutput(path, videoOptions, 'pipe:1');
+  if (!video.info.hasAudio) throw new MediaError('no-audio-stream', `no audio track in ${path}`, path);
+  const audio = audioOutput(audioOptions.sampleRate ?? DEFAULT_SAMPLE_RATE, audioOptions.duration, 'pipe:3');
+  const timeoutMs = Math.max(videoOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS, audioOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const { stdout, fd3, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(start, path), ...video.args, ...audio], path, timeoutMs, true);
+  if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
+  return { video: toFrames(stdout, video, path, stderr, start), audio: toSamples(fd3) };
 }
 
 /** The Node back end: ffmpeg/ffprobe through child_process. */
-export const nodeMediaDecoder: MediaDecoder = { probeMedia, decodeVideo, decodeAudio };
+export const nodeMediaDecoder: MediaDecoder = { probeMedia, decodeVideo, decodeAudio, decodeAudioVideo };

@@ -3,6 +3,8 @@ import { MediaError } from '../errors.js';
 
 export interface ProcessResult {
   stdout: Buffer;
+  /** Bytes written to file descriptor 3 (`pipe:3`), when `secondOutput` was asked for. */
+  fd3: Buffer;
   stderr: string;
   exitCode: number | null;
 }
@@ -11,7 +13,7 @@ export interface ProcessResult {
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
 /**
- * Runs a media tool to completion, collecting stdout as bytes. Never hangs: the process is
+ * Runs a media tool to completion, collecting stdout (and optionally fd 3) as bytes. Never hangs: the process is
  * SIGKILLed after `timeoutMs`. A missing executable is reported as `ffmpeg-not-found`.
  */
 export function runMediaTool(
@@ -19,10 +21,13 @@ export function runMediaTool(
   args: string[],
   path: string,
   timeoutMs: number = DEFAULT_TIMEOUT_MS,
+  secondOutput = false,
 ): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(executable, args, { stdio: secondOutput ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
+    const chunks3: Buffer[] = [];
+    if (secondOutput) (child.stdio[3] as NodeJS.ReadableStream).on('data', (c: Buffer) => chunks3.push(c));
     let stderr = '';
     let settled = false;
     const finish = (fn: () => void) => {
@@ -37,8 +42,8 @@ export function runMediaTool(
         reject(new MediaError('timeout', `${executable} did not finish decoding ${path} within ${timeoutMs} ms`, path)),
       );
     }, timeoutMs);
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => {
+    child.stdout!.on('data', (c: Buffer) => chunks.push(c));
+    child.stderr!.on('data', (c: Buffer) => {
       if (stderr.length < 64_000) stderr += c.toString();
     });
     child.on('error', (err: NodeJS.ErrnoException) => {
@@ -56,7 +61,7 @@ export function runMediaTool(
       );
     });
     child.on('close', (exitCode) => {
-      finish(() => resolve({ stdout: Buffer.concat(chunks), stderr, exitCode }));
+      finish(() => resolve({ stdout: Buffer.concat(chunks), fd3: Buffer.concat(chunks3), stderr, exitCode }));
     });
   });
 }

@@ -83,4 +83,11 @@ export interface MediaDecoder {
   probeMedia(source: string): Promise<MediaInfo>;
   decodeVideo(source: string, options?: VideoDecodeOptions): Promise<DecodedVideo>;
   decodeAudio(source: string, options?: AudioDecodeOptions): Promise<Float32Array>;
+  /** Frames and audio of one source from the same start time (one ffmpeg run in Node). */
+  decodeAudioVideo(
+    source: string,
+    start: number | undefined,
+    video: VideoDecodeOptions,
+    audio: AudioDecodeOptions,
+  ): Promise<{ video: DecodedVideo; audio: Float32Array }>;
 }
