@@ -50,3 +50,6 @@ export { loadClip, resolveClipConfig } from './loader/clip.js';
 export type { ClipConfig, VideoClipConfig, AudioClipConfig, LoadedClip } from './loader/clip.js';
 export { BatchLoader, collate } from './loader/batches.js';
 export type { Batch, BatchLoaderOptions, LoaderStats, SkippedSample } from './loader/batches.js';
+
+// The embedded dataset (generated in process; the main job's data).
+export * from './synthetic/index.js';

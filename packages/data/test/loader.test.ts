@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { BatchLoader, loadClip } from '../src/index.js';
 import type { Batch, ClipConfig, Sample } from '../src/index.js';
 import { FLASH_AT, REALSHORT_MP4, firstLoud, frameMean, generateMedia } from './helpers/media.js';
@@ -116,6 +117,25 @@ describe('BatchLoader', () => {
     const sampleLimit = new BatchLoader(samples, { batchSize: 2, clip: tiny, workers: 1, sampleTimeoutMs: 5 });
     for await (const _ of sampleLimit) throw new Error('no batch expected');
     expect(sampleLimit.stats.skipped.map((s) => s.code)).toEqual(['timeout', 'timeout']);
+  });
+
+  test('a missing worker script makes the loader throw instead of hanging', async () => {
+    const loader = new BatchLoader([{ id: 'a', video: REALSHORT_MP4 }], { batchSize: 1, clip: tiny, workers: 1, workerScript: `${media.dir}/no-such-worker.js` });
+    await expect((async () => {
+      for await (const _ of loader) throw new Error('no batch expected');
+    })()).rejects.toThrow(/worker script not found/);
+  });
+
+  test('workers that keep crashing make the loader throw; a single crash only skips its sample', async () => {
+    const script = `${media.dir}/crashing-worker.mjs`;
+    writeFileSync(script, "import { parentPort } from 'node:worker_threads'; parentPort.on('message', () => process.exit(3));\n");
+    const one = new BatchLoader([{ id: 'a', video: REALSHORT_MP4 }], { batchSize: 1, clip: tiny, workers: 1, workerScript: script });
+    for await (const _ of one) throw new Error('no batch expected');
+    expect(one.stats.skipped.map((s) => s.code)).toEqual(['worker-crashed']);
+    const many = new BatchLoader(Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, video: REALSHORT_MP4 })), { batchSize: 2, clip: tiny, workers: 1, concurrencyPerWorker: 1, workerScript: script });
+    await expect((async () => {
+      for await (const _ of many) throw new Error('no batch expected');
+    })()).rejects.toThrow(/worker_threads keep failing/);
   });
 
   test('breaking out of the loop early stops the workers', async () => {

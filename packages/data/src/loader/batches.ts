@@ -164,6 +164,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
       for (fill(); pending.length > 0; fill()) {
         const { index, result } = pending.shift()!;
         const outcome = await result;
+        if (runner.failure) throw runner.failure;
         if (outcome.ok) {
           this.stats.loaded++;
           clips.push(outcome.clip);

@@ -12,6 +12,8 @@ import type { ClipResult, ClipTask } from './protocol.js';
 export interface ClipRunner {
   run(task: Omit<ClipTask, 'taskId'>, timeoutMs: number): Promise<ClipResult>;
   close(): Promise<void>;
+  /** Set when the runner cannot work at all (workers that die on start): the loader throws it. */
+  readonly failure?: Error;
 }
 
 function timeoutResult(timeoutMs: number): ClipResult {
@@ -69,6 +71,8 @@ export async function defaultWorkerScript(): Promise<string> {
   return outfile;
 }
 
+const MAX_CRASHES = 3;
+
 interface Slot {
   worker: Worker;
   inflight: Map<number, { task: ClipTask; resolve: (r: ClipResult) => void; timer: NodeJS.Timeout }>;
@@ -85,12 +89,16 @@ export class WorkerPool implements ClipRunner {
   private readonly waiting: { task: ClipTask; resolve: (r: ClipResult) => void; timeoutMs: number }[] = [];
   private nextId = 1;
   private closed = false;
+  /** Crashes since the last task that came back; more than MAX_CRASHES means the workers cannot start. */
+  private crashes = 0;
+  failure?: Error;
 
   constructor(
     private readonly script: string,
     size: number,
     private readonly concurrency: number,
   ) {
+    if (!existsSync(script)) throw new Error(`@vatt/data loader: worker script not found: ${script} (build the package, or pass workerScript)`);
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
   }
 
@@ -99,6 +107,7 @@ export class WorkerPool implements ClipRunner {
     slot.worker.on('message', (result: ClipResult) => {
       const entry = slot.inflight.get(result.taskId);
       if (!entry) return;
+      this.crashes = 0;
       clearTimeout(entry.timer);
       slot.inflight.delete(result.taskId);
       entry.resolve(result);
@@ -111,6 +120,11 @@ export class WorkerPool implements ClipRunner {
         entry.resolve({ taskId, ok: false, code: 'worker-crashed', reason: why });
       }
       slot.inflight.clear();
+      if (++this.crashes > MAX_CRASHES) {
+        this.failure = new Error(`@vatt/data loader: worker_threads keep failing (${why}); script ${this.script}`);
+        void this.close();
+        return;
+      }
       this.replace(slot);
     };
     slot.worker.on('error', (e) => crashed(`loader worker crashed: ${e.message}`));
