@@ -1,3 +1,5 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -8,6 +10,7 @@ import {
   readAudioSetClassIndex,
   readAudioSetSegments,
   readCaptionCsv,
+  readCaptionJson,
   readEsc50,
   readHmdb51Split,
   readHowTo100M,
@@ -62,7 +65,27 @@ describe('HowTo100M', () => {
 
   test('a caption ending before it starts is reported with file and line', async () => {
     const file = at('malformed/caption_bad_times.json');
-    await expectFormatError(readHowTo100M({ captionJson: file, videoRoot: '/v' }), file, 3, /video "bad", caption 1: bad time span/);
+    await expectFormatError(readHowTo100M({ captionJson: file, videoRoot: '/v' }), file, 3, /bad time span: video "bad", caption 1: start=9, end=3/);
+  });
+});
+
+describe('caption.json streaming', () => {
+  test('a multi-megabyte caption.json with braces, commas and escaped quotes in text streams correctly; errors keep their line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vatt-captions-'));
+    const file = join(dir, 'caption.json');
+    const entries = Array.from({ length: 6000 }, (_, i) => {
+      const text = Array.from({ length: 20 }, (_, k) => `step {${k}}, "quoted" \\ [${i}]`);
+      return `  ${JSON.stringify(`vid${i}`)}: ${JSON.stringify({ start: text.map((_, k) => k), end: text.map((_, k) => k + 1), text })}`;
+    });
+    writeFileSync(file, `{\n${entries.join(',\n')}\n}\n`);
+    const captions = await readCaptionJson(file);
+    expect(captions.size).toBe(6000);
+    expect(captions.get('vid5999')![19]).toEqual({ text: 'step {19}, "quoted" \\ [5999]', start: 19, end: 20 });
+    entries[5000] = entries[5000].replace('"start":[0,', '"start":["x",');
+    writeFileSync(file, `{\n${entries.join(',\n')}\n}\n`);
+    await expectFormatError(readCaptionJson(file), file, 5002, /video "vid5000", caption 0: start/);
+    writeFileSync(file, `{\n${entries.slice(0, 10).join(',\n')}`);
+    await expectFormatError(readCaptionJson(file), file, 11, /truncated JSON/);
   });
 });
 

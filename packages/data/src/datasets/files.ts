@@ -1,3 +1,4 @@
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -109,4 +110,85 @@ export function mediaPath(root: string, extension: string, custom?: MediaPathFn)
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Streams the members of a top-level JSON object (`{ "<key>": value, ... }`) without holding the
+ * whole file as one string (HowTo100M's caption.json is larger than V8's string limit). Each
+ * member is parsed on its own and comes with the 1-based line where it starts.
+ */
+export async function* jsonObjectMembers(file: string): AsyncGenerator<{ key: string; value: unknown; line: number }> {
+  let stream: AsyncIterable<string>;
+  try {
+    stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
+  } catch (e) {
+    throw new DatasetFormatError(file, undefined, `cannot read annotation file (${(e as Error).message})`);
+  }
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let line = 1;
+  let started = false;
+  let member = '';
+  let memberLine = 0;
+  const parseMember = (text: string) => {
+    if (text.trim() === '') return undefined;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(`{${text}}`);
+    } catch (e) {
+      throw new DatasetFormatError(file, memberLine, `invalid JSON: ${(e as Error).message}`);
+    }
+    const [key] = Object.keys(parsed);
+    return { key, value: parsed[key], line: memberLine };
+  };
+  try {
+    for await (const chunk of stream) {
+      let from = 0;
+      const pending: { key: string; value: unknown; line: number }[] = [];
+      for (let i = 0; i < chunk.length; i++) {
+        const c = chunk.charCodeAt(i);
+        if (c === 10) line++;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 92) escaped = true;
+          else if (c === 34) inString = false;
+          continue;
+        }
+        if (c === 32 || c === 9 || c === 10 || c === 13) continue;
+        if (depth === 1 && memberLine === 0 && c !== 44 && c !== 125) memberLine = line;
+        if (c === 34) inString = true;
+        else if (c === 123 || c === 91) {
+          if (depth === 0) {
+            if (c !== 123 || started) throw new DatasetFormatError(file, line, 'expected one top-level JSON object');
+            started = true;
+            from = i + 1;
+          }
+          depth++;
+        } else if (c === 125 || c === 93) {
+          depth--;
+          if (depth === 0) {
+            const last = parseMember(member + chunk.slice(from, i));
+            if (last) pending.push(last);
+            member = '';
+            from = chunk.length;
+          }
+        } else if (c === 44 && depth === 1) {
+          const done = parseMember(member + chunk.slice(from, i));
+          if (done) pending.push(done);
+          member = '';
+          memberLine = 0;
+          from = i + 1;
+        } else if (depth === 0) {
+          throw new DatasetFormatError(file, line, 'expected one top-level JSON object');
+        }
+      }
+      if (depth >= 1) member += chunk.slice(from);
+      yield* pending;
+    }
+  } catch (e) {
+    if (e instanceof DatasetFormatError) throw e;
+    throw new DatasetFormatError(file, undefined, `cannot read annotation file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!started || depth !== 0) throw new DatasetFormatError(file, line, 'truncated JSON: the top-level object is not closed');
 }

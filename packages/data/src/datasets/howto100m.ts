@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { DatasetFormatError } from '../errors.js';
-import { isRecord, lineOf, mediaPath, parseTimeSpan, readCsv, readJson } from './files.js';
+import { isRecord, jsonObjectMembers, mediaPath, parseTimeSpan, readCsv } from './files.js';
 import type { MediaPathFn, Sample, TimedCaption } from './sample.js';
 
 export interface HowTo100MOptions {
@@ -31,9 +31,6 @@ export async function readHowTo100M(options: HowTo100MOptions): Promise<Sample[]
   if ((captionJson === undefined) === (captionCsvDir === undefined)) {
     throw new Error('readHowTo100M: expected exactly one of captionJson (caption.json) or captionCsvDir (per-video start,end,text CSVs)');
   }
-  const captions = captionJson ? await readCaptionJson(captionJson) : await readCaptionCsvDir(captionCsvDir!);
-  const path = mediaPath(videoRoot, extension, options.videoPath);
-  let ids = [...captions.keys()];
   const labels = new Map<string, number>();
   if (options.metadataCsv) {
     const rows = await readCsv(options.metadataCsv, { required: ['video_id', 'task_id'] });
@@ -42,8 +39,11 @@ export async function readHowTo100M(options: HowTo100MOptions): Promise<Sample[]
       if (!Number.isInteger(task)) throw new DatasetFormatError(options.metadataCsv, line, `expected an integer task_id, got "${record.task_id}"`);
       labels.set(record.video_id, task);
     }
-    ids = ids.filter((id) => labels.has(id));
   }
+  const keep = options.metadataCsv ? (id: string) => labels.has(id) : undefined;
+  const captions = captionJson ? await readCaptionJson(captionJson, keep) : await readCaptionCsvDir(captionCsvDir!, keep);
+  const path = mediaPath(videoRoot, extension, options.videoPath);
+  const ids = [...captions.keys()];
   return ids.map((id) => ({
     id,
     video: path(id),
@@ -52,28 +52,24 @@ export async function readHowTo100M(options: HowTo100MOptions): Promise<Sample[]
   }));
 }
 
-/** Reads `caption.json` into video id -> timed captions (sorted by start time). */
-export async function readCaptionJson(file: string): Promise<Map<string, TimedCaption[]>> {
-  const { text, value } = await readJson(file);
-  if (!isRecord(value)) throw new DatasetFormatError(file, 1, 'expected an object keyed by video id');
+/**
+ * Reads `caption.json` into video id -> timed captions (sorted by start time), streaming the file.
+ * `keep` limits which videos are kept (the others are skipped unparsed-checked only as JSON).
+ */
+export async function readCaptionJson(file: string, keep?: (id: string) => boolean): Promise<Map<string, TimedCaption[]>> {
   const out = new Map<string, TimedCaption[]>();
-  for (const [id, entry] of Object.entries(value)) {
-    const line = () => lineOf(text, JSON.stringify(id));
+  for await (const { key: id, value: entry, line } of jsonObjectMembers(file)) {
+    if (keep && !keep(id)) continue;
     if (!isRecord(entry) || !Array.isArray(entry.text) || !Array.isArray(entry.start) || !Array.isArray(entry.end)) {
-      throw new DatasetFormatError(file, line(), `video "${id}": expected { "text": [...], "start": [...], "end": [...] }`);
+      throw new DatasetFormatError(file, line, `video "${id}": expected { "text": [...], "start": [...], "end": [...] }`);
     }
     const { text: texts, start, end } = entry as { text: unknown[]; start: unknown[]; end: unknown[] };
     if (texts.length !== start.length || texts.length !== end.length) {
-      throw new DatasetFormatError(file, line(), `video "${id}": text/start/end have different lengths (${texts.length}/${start.length}/${end.length})`);
+      throw new DatasetFormatError(file, line, `video "${id}": text/start/end have different lengths (${texts.length}/${start.length}/${end.length})`);
     }
     const list: TimedCaption[] = texts.map((t, i) => {
-      let span: [number, number];
-      try {
-        span = parseTimeSpan(start[i], end[i], file, undefined);
-      } catch (e) {
-        throw new DatasetFormatError(file, line(), `video "${id}", caption ${i}: ${(e as DatasetFormatError).message.replace(`${file}: `, '')}`);
-      }
-      return { text: String(t), start: span[0], end: span[1] };
+      const [s, e] = parseTimeSpan(start[i], end[i], file, line, [`video "${id}", caption ${i}: start`, 'end']);
+      return { text: String(t), start: s, end: e };
     });
     out.set(id, list.sort((a, b) => a.start - b.start));
   }
@@ -91,7 +87,7 @@ export async function readCaptionCsv(file: string): Promise<TimedCaption[]> {
     .sort((a, b) => a.start - b.start);
 }
 
-async function readCaptionCsvDir(dir: string): Promise<Map<string, TimedCaption[]>> {
+async function readCaptionCsvDir(dir: string, keep?: (id: string) => boolean): Promise<Map<string, TimedCaption[]>> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => extname(n) === '.csv').sort();
@@ -99,6 +95,9 @@ async function readCaptionCsvDir(dir: string): Promise<Map<string, TimedCaption[
     throw new DatasetFormatError(dir, undefined, 'cannot read caption CSV folder');
   }
   const out = new Map<string, TimedCaption[]>();
-  for (const name of names) out.set(basename(name, '.csv'), await readCaptionCsv(join(dir, name)));
+  for (const name of names) {
+    const id = basename(name, '.csv');
+    if (!keep || keep(id)) out.set(id, await readCaptionCsv(join(dir, name)));
+  }
   return out;
 }

@@ -25,7 +25,7 @@ export interface EmbeddedFormat {
 export type EmbeddedFormatOptions = Partial<Omit<EmbeddedFormat, 'numSamples'>>;
 
 /** Fills defaults and checks the sizes; throws an Error naming a bad field. */
-export function resolveFormat(o: EmbeddedFormatOptions = {}): EmbeddedFormat {
+export function resolveEmbeddedFormat(o: EmbeddedFormatOptions = {}): EmbeddedFormat {
   const numFrames = o.numFrames ?? 8;
   const height = o.height ?? 32;
   const width = o.width ?? 32;
@@ -49,7 +49,7 @@ export function resolveFormat(o: EmbeddedFormatOptions = {}): EmbeddedFormat {
 }
 
 /** A static grey shape that neither moves nor sounds nor is described: it makes "which object" matter. */
-export interface Distractor {
+export interface EmbeddedDistractor {
   shape: EmbeddedShape;
   x: number;
   y: number;
@@ -71,7 +71,7 @@ export interface EmbeddedNuisance {
   colorJitter: [number, number, number];
   /** Background: dark low-saturation tint, a linear gradient across the frame, and per-pixel noise amplitude. */
   background: { tint: [number, number, number]; gradient: [number, number]; noise: number };
-  distractor: Distractor | null;
+  distractor: EmbeddedDistractor | null;
   /** Audio: overall gain, detune factor (+-3 %), oscillator start phase, mains-like hum and white noise. */
   audio: { gain: number; detune: number; phase: number; humHz: number; humLevel: number; noise: number };
 }
@@ -96,7 +96,7 @@ export function sampleNuisance(a: EmbeddedAttributes, f: EmbeddedFormat, rng: Rn
   const level = rng.uniform(20, 70);
   const tint: [number, number, number] = [level + rng.uniform(-12, 12), level + rng.uniform(-12, 12), level + rng.uniform(-12, 12)];
   const background = { tint, gradient: [rng.uniform(-15, 15), rng.uniform(-15, 15)] as [number, number], noise: rng.uniform(4, 12) };
-  let distractor: Distractor | null = null;
+  let distractor: EmbeddedDistractor | null = null;
   if (rng.chance(distractorProbability)) {
     const r = extent * rng.uniform(0.09, 0.13);
     distractor = {
@@ -108,7 +108,7 @@ export function sampleNuisance(a: EmbeddedAttributes, f: EmbeddedFormat, rng: Rn
     };
   }
   const audio = {
-    gain: rng.uniform(0.25, 0.5),
+    gain: rng.uniform(0.15, 0.3),
     detune: rng.uniform(0.97, 1.03),
     phase: rng.uniform(0, 2 * Math.PI),
     humHz: rng.uniform(45, 75),
