@@ -82,9 +82,15 @@ export function parseTimeSpan(
   return [s, e];
 }
 
-/** 1-based line of the first occurrence of `needle` in `text` (for errors in JSON files). */
-export function lineOf(text: string, needle: string, from = 0): number | undefined {
-  const at = text.indexOf(needle, from);
+/** 1-based line of the first match of `needle` at or after `from` in `text` (for errors in JSON files). */
+export function lineOf(text: string, needle: string | RegExp, from = 0): number | undefined {
+  let at: number;
+  if (typeof needle === 'string') at = text.indexOf(needle, from);
+  else {
+    const re = new RegExp(needle.source, needle.flags.includes('g') ? needle.flags : `${needle.flags}g`);
+    re.lastIndex = from;
+    at = re.exec(text)?.index ?? -1;
+  }
   if (at < 0) return undefined;
   let line = 1;
   for (let i = 0; i < at; i++) if (text.charCodeAt(i) === 10) line++;

@@ -49,7 +49,7 @@ export async function readMsrVtt(options: MsrVttOptions): Promise<Sample[]> {
       throw new DatasetFormatError(file, lineOf(text, '"sentences"'), `sentences[${i}]: expected { "video_id": str, "caption": str }`);
     }
     if (!known.has(sentence.video_id)) {
-      const line = lineOf(text, `"sen_id": ${sentence.sen_id}`) ?? lineOf(text, JSON.stringify(sentence.caption));
+      const line = lineOf(text, new RegExp(`"sen_id"\\s*:\\s*${Number(sentence.sen_id)}\\b`)) ?? lineOf(text, JSON.stringify(sentence.caption));
       throw new DatasetFormatError(file, line, `sentences[${i}] refers to unknown video_id "${sentence.video_id}"`);
     }
     samples.get(sentence.video_id)?.captions.push(sentence.caption);

@@ -35,7 +35,7 @@ export async function readYouCook2(options: YouCook2Options): Promise<Sample[]> 
     const duration = typeof entry.duration === 'number' ? entry.duration : Infinity;
     for (const [i, annotation] of entry.annotations.entries()) {
       const segment = isRecord(annotation) ? annotation.segment : undefined;
-      const line = isRecord(annotation) && annotation.id !== undefined ? lineOf(text, `"id": ${annotation.id}`, text.indexOf(JSON.stringify(videoId))) ?? videoLine : videoLine;
+      const line = isRecord(annotation) && annotation.id !== undefined ? lineOf(text, new RegExp(`"id"\\s*:\\s*${Number(annotation.id)}\\b`), text.indexOf(JSON.stringify(videoId))) ?? videoLine : videoLine;
       if (!isRecord(annotation) || !Array.isArray(segment) || segment.length !== 2 || typeof annotation.sentence !== 'string') {
         throw new DatasetFormatError(file, line, `video "${videoId}", annotation ${i}: expected { "id", "segment": [start, end], "sentence" }`);
       }
