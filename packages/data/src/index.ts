@@ -52,4 +52,4 @@ export { BatchLoader, collate } from './loader/batches.js';
 export type { Batch, BatchLoaderOptions, LoaderStats, SkippedSample } from './loader/batches.js';
 
 // The embedded dataset (generated in process; the main job's data).
-export * from './synthetic/index.js';
+export * from './embedded/index.js';

@@ -52,6 +52,9 @@ export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts
       userDefinedMetadata: artifacts.userDefinedMetadata,
       weightDataBytes: data.byteLength,
     };
+    // Fault injection for the crash-safety test: die like `kill -9` halfway through this save.
+    const fault = typeof process !== 'undefined' ? process.env.VATT_FAULT_KILL_DURING_SAVE : undefined;
+    if (fault && target.includes(fault)) process.kill(process.pid, 'SIGKILL');
     // model.json last: its presence marks the directory complete.
     await writeFileSynced(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
     const old = `${target}.old-${process.pid}-${Date.now().toString(36)}`;

@@ -1,0 +1,30 @@
+/** The embedded dataset of `@vatt/data` as training and held-out clips at the model's preprocessing size. */
+import { EmbeddedDataset, type EmbeddedClip } from '@vatt/data';
+import type { PreprocessingConfig } from '../model/config.js';
+import type { Clip, ClipDataset } from './clips.js';
+
+export interface EmbeddedSplits {
+  train: ClipDataset;
+  heldout: Clip[];
+  vocab: string[];
+  dataset: EmbeddedDataset;
+}
+
+const toClip = (c: EmbeddedClip): Clip => ({ id: c.id, video: c.video, audio: c.audio, captions: c.captions, label: `${c.attributes.color} ${c.attributes.shape} ${c.attributes.motion}` });
+
+/** Generates the embedded dataset for `pre` (frames, size, sample rate, clip length) from `seed`. */
+export function embeddedSplits(pre: PreprocessingConfig, seed: number, options: { trainVariants?: number; heldoutCombinations?: number } = {}): EmbeddedSplits {
+  const dataset = new EmbeddedDataset({
+    seed,
+    frames: pre.video.frames,
+    height: pre.video.height,
+    width: pre.video.width,
+    fps: pre.video.fps,
+    sampleRate: pre.audio.sampleRate,
+    samples: pre.audio.samples,
+    numCandidates: pre.text.numCandidates,
+    ...options,
+  });
+  const train = dataset.train.map(toClip);
+  return { train: { size: train.length, clip: (i) => train[i] }, heldout: dataset.heldout.map(toClip), vocab: [...dataset.vocab], dataset };
+}
