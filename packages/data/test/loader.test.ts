@@ -138,6 +138,12 @@ describe('BatchLoader', () => {
     })()).rejects.toThrow(/worker_threads keep failing/);
   });
 
+  test('an empty sample list gives no batches, even with endless epochs', async () => {
+    const loader = new BatchLoader([], { batchSize: 2, clip: tiny, workers: 0, epochs: Infinity });
+    for await (const _ of loader) throw new Error('no batch expected');
+    expect(loader.stats).toEqual({ loaded: 0, batches: 0, skipped: [] });
+  });
+
   test('breaking out of the loop early stops the workers', async () => {
     const samples: Sample[] = Array.from({ length: 6 }, (_, i) => ({ id: `c${i}`, video: REALSHORT_MP4 }));
     const loader = new BatchLoader(samples, { batchSize: 1, clip: tiny, workers: 1, prefetch: 2, epochs: Infinity });

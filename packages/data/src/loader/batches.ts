@@ -133,6 +133,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
   /** Sample indices in loading order, epoch by epoch. */
   private *order(): Generator<{ index: number; epoch: number }> {
     const shuffle = this.options.shuffle ?? this.options.clip.mode === 'train';
+    if (this.samples.length === 0) return; // (an endless run over nothing would spin forever)
     for (let epoch = 0; epoch < this.options.epochs; epoch++) {
       const indices = this.samples.map((_, i) => i);
       if (shuffle) new Rng(hashSeed(this.options.seed, epoch, 0x5eed)).shuffle(indices);

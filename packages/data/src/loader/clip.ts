@@ -157,8 +157,8 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
   const { timeoutMs, threads } = cfg;
 
   // Duration of the source, from the video file or else the audio file.
-  const videoInfo: MediaInfo | undefined = videoPath ? await decoder.probeMedia(videoPath) : undefined;
-  const duration = videoInfo?.duration ?? (await decoder.probeMedia(audioPath!)).duration;
+  const videoInfo: MediaInfo | undefined = videoPath ? await decoder.probeMedia(videoPath, timeoutMs) : undefined;
+  const duration = videoInfo?.duration ?? (await decoder.probeMedia(audioPath!, timeoutMs)).duration;
   const range = { start: Math.min(sample.start ?? 0, duration), end: Math.min(sample.end ?? duration, duration) };
   const seconds = cfg.video ? cfg.video.numFrames / cfg.video.fps : cfg.audio!.numSamples / cfg.audio!.sampleRate;
   const windows = cfg.mode === 'train' ? [randomWindow(range, seconds, rng)] : uniformWindows(range, seconds, cfg.numClips);

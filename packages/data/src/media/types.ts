@@ -80,7 +80,7 @@ export interface MediaInfo {
  * this interface. `source` is a file path in Node and a URL in the browser.
  */
 export interface MediaDecoder {
-  probeMedia(source: string): Promise<MediaInfo>;
+  probeMedia(source: string, timeoutMs?: number): Promise<MediaInfo>;
   decodeVideo(source: string, options?: VideoDecodeOptions): Promise<DecodedVideo>;
   decodeAudio(source: string, options?: AudioDecodeOptions): Promise<Float32Array>;
   /** Frames and audio of one source from the same start time (one ffmpeg run in Node). */
