@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { BatchLoader, loadClip } from '../src/index.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchLoader, decodeAudio, loadClip, readEsc50, writeWav } from '../src/index.js';
 import type { Batch, ClipConfig, Sample } from '../src/index.js';
-import { FLASH_AT, REALSHORT_MP4, firstLoud, frameMean, generateMedia } from './helpers/media.js';
+import { CHOIR_FLAC, FLASH_AT, FROG_OGG, REALSHORT_MP4, firstLoud, frameMean, generateMedia } from './helpers/media.js';
 import type { GeneratedMedia } from './helpers/media.js';
 
 let media: GeneratedMedia;
@@ -142,6 +143,24 @@ describe('BatchLoader', () => {
     const loader = new BatchLoader([], { batchSize: 2, clip: tiny, workers: 0, epochs: Infinity });
     for await (const _ of loader) throw new Error('no batch expected');
     expect(loader.stats).toEqual({ loaded: 0, batches: 0, skipped: [] });
+  });
+
+  test('ESC-50 audio-only clips (44.1 kHz WAV) load as 48 kHz batches with their targets', async () => {
+    const root = join(media.dir, 'ESC-50');
+    mkdirSync(join(root, 'meta'), { recursive: true });
+    mkdirSync(join(root, 'audio'));
+    await writeWav(join(root, 'audio', '1-100-A-7.wav'), await decodeAudio(CHOIR_FLAC, { sampleRate: 44100 }), 44100);
+    await writeWav(join(root, 'audio', '2-200-A-31.wav'), await decodeAudio(FROG_OGG, { sampleRate: 44100 }), 44100);
+    writeFileSync(join(root, 'meta', 'esc50.csv'), 'filename,fold,target,category,esc10,src_file,take\n1-100-A-7.wav,1,7,choir,False,100,A\n2-200-A-31.wav,2,31,frog,False,200,A\n');
+    const clips = await readEsc50({ root });
+    const loader = new BatchLoader(clips, { batchSize: 2, clip: { mode: 'eval', video: false, audio: { sampleRate: 48000, numSamples: 48000 } }, workers: 1 });
+    const batches: Batch[] = [];
+    for await (const b of loader) batches.push(b);
+    expect(batches).toHaveLength(1);
+    expect(batches[0].audioShape).toEqual([2, 48000]);
+    expect(batches[0].video).toBeUndefined();
+    expect(batches[0].labels).toEqual([7, 31]);
+    expect(Math.max(...Array.from(batches[0].audio!, Math.abs))).toBeGreaterThan(0.01);
   });
 
   test('breaking out of the loop early stops the workers', async () => {

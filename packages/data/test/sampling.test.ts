@@ -1,4 +1,4 @@
-import { centerCrop, clipDuration, nearestNarrations, randomWindow, Rng, threeCrops, uniformWindows } from '../src/index.js';
+import { centerCrop, clipDuration, narrationWindow, nearestNarrations, randomWindow, Rng, threeCrops, uniformWindows } from '../src/index.js';
 import type { TimedCaption } from '../src/index.js';
 
 const narrations: TimedCaption[] = [
@@ -33,6 +33,19 @@ describe('clip windows', () => {
     expect(uniformWindows({ start: 0, end: 10 }, 2, 3).map((w) => w.start)).toEqual([0, 4, 8]);
     expect(uniformWindows({ start: 0, end: 10 }, 2, 1)[0].start).toBe(4);
     expect(uniformWindows({ start: 0, end: 1 }, 2, 4).map((w) => w.start)).toEqual([0, 0, 0, 0]);
+  });
+});
+
+describe('narrationWindow (MIL-NCE-style option)', () => {
+  test('the window overlaps a narration and stays inside the range', () => {
+    const rng = new Rng(2);
+    for (let i = 0; i < 200; i++) {
+      const w = narrationWindow(narrations, { start: 0, end: 23 }, 3.2, rng);
+      expect(w.start).toBeGreaterThanOrEqual(0);
+      expect(w.end).toBeLessThanOrEqual(23 + 1e-9);
+      expect(narrations.some((c) => c.start < w.end && c.end > w.start)).toBe(true);
+    }
+    expect(narrationWindow([], { start: 0, end: 10 }, 3.2, new Rng(0)).end).toBeLessThanOrEqual(10);
   });
 });
 

@@ -7,7 +7,7 @@ import { nodeMediaDecoder } from '../media/ffmpeg.js';
 import { DEFAULT_TIMEOUT_MS } from '../media/process.js';
 import { DEFAULT_SAMPLE_RATE } from '../media/sizes.js';
 import type { DecodedVideo, MediaDecoder, MediaInfo } from '../media/types.js';
-import { centerCrop, clipDuration, nearestNarrations, randomWindow, threeCrops, uniformWindows } from '../sampling/clips.js';
+import { centerCrop, clipDuration, narrationWindow, nearestNarrations, randomWindow, threeCrops, uniformWindows } from '../sampling/clips.js';
 import type { CropBox, TimeWindow } from '../sampling/clips.js';
 
 /** Video side of a clip. Defaults are VATT pre-training (spec 1.1, 7). */
@@ -50,6 +50,8 @@ export interface ClipConfig {
   audio?: AudioClipConfig | false;
   /** Captions per clip (5, spec 6.3). */
   numCaptions?: number;
+  /** Training window: 'uniform' over the video (DMVR, default) or 'narration' (MIL-NCE: around a random narration; needs timed captions). */
+  window?: 'uniform' | 'narration';
   /** Evaluation windows per video (4 in spec 8.1/8.4; default 1). */
   numClips?: number;
   /** Time limit for each ffmpeg call (ms). */
@@ -102,6 +104,7 @@ export function resolveClipConfig(config: ClipConfig) {
     audio: audio && { sampleRate, numSamples: audio.numSamples ?? Math.round(seconds * sampleRate), noise: audio.noise ?? 0.01 },
     numCaptions: config.numCaptions ?? 5,
     numClips: config.mode === 'eval' ? config.numClips ?? 1 : 1,
+    window: config.window ?? 'uniform',
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     threads: config.threads,
   };
@@ -161,7 +164,12 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
   const duration = videoInfo?.duration ?? (await decoder.probeMedia(audioPath!, timeoutMs)).duration;
   const range = { start: Math.min(sample.start ?? 0, duration), end: Math.min(sample.end ?? duration, duration) };
   const seconds = cfg.video ? cfg.video.numFrames / cfg.video.fps : cfg.audio!.numSamples / cfg.audio!.sampleRate;
-  const windows = cfg.mode === 'train' ? [randomWindow(range, seconds, rng)] : uniformWindows(range, seconds, cfg.numClips);
+  const windows =
+    cfg.mode === 'eval'
+      ? uniformWindows(range, seconds, cfg.numClips)
+      : cfg.window === 'narration' && isTimed(sample.captions)
+        ? [narrationWindow(sample.captions, range, seconds, rng)]
+        : [randomWindow(range, seconds, rng)];
   const middle = windows[Math.floor(windows.length / 2)];
   const text = chooseCaptions(sample, middle, cfg.numCaptions, cfg.mode, rng);
 

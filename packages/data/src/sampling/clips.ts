@@ -44,6 +44,23 @@ export function uniformWindows(range: TimeWindow, duration: number, numClips: nu
   });
 }
 
+/**
+ * MIL-NCE-style training window (an option; VATT's exact rule is unreleased, spec 6.3): pick one
+ * narration at random among those inside `range`, centre the window at a uniform point of that
+ * narration's span, and shift it to fit the range. Without narrations in range: `randomWindow`.
+ *
+ * @example
+ * narrationWindow(captions, { start: 0, end: 60 }, 3.2, new Rng(0)); // overlaps one narration
+ */
+export function narrationWindow(captions: readonly TimedCaption[], range: TimeWindow, duration: number, rng: Rng): TimeWindow {
+  const inside = captions.filter((c) => c.end > range.start && c.start < range.end);
+  if (inside.length === 0) return randomWindow(range, duration, rng);
+  const caption = inside[rng.int(inside.length)];
+  const centre = rng.uniform(Math.max(caption.start, range.start), Math.min(caption.end, range.end));
+  const start = Math.max(range.start, Math.min(centre - duration / 2, range.end - duration));
+  return { start, end: start + duration };
+}
+
 /** Time gap between a caption and a window: 0 when they overlap. */
 function gap(caption: TimedCaption, window: TimeWindow): number {
   return Math.max(0, caption.start - window.end, window.start - caption.end);
