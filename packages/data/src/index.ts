@@ -38,7 +38,7 @@ export { readUcf101Split, readHmdb51Split } from './datasets/actionSplits.js';
 export { readManifest } from './datasets/manifest.js';
 
 // Clip sampling, augmentation.
-export { clipDuration, randomWindow, uniformWindows, nearestNarrations, threeCrops, centerCrop } from './sampling/clips.js';
+export { clipDuration, randomWindow, narrationWindow, uniformWindows, nearestNarrations, threeCrops, centerCrop } from './sampling/clips.js';
 export type { TimeWindow, CropBox } from './sampling/clips.js';
 export { Rng, hashSeed } from './augment/random.js';
 export { cropResize, inceptionCropBox, vggCropBox, adjustColors, colorJitter } from './augment/video.js';
