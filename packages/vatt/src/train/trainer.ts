@@ -132,6 +132,9 @@ export class Trainer {
       out[`${m[2]}/${param}`] = s.tensor;
     }
     if (!Number.isInteger(kinds)) throw new Error(`Trainer: ${slots.length} optimizer slots for ${this.params.length} parameters`);
+    // tfjs's Adam keeps beta1^t and beta2^t as running products that setWeights recomputes with pow();
+    // the two differ in the last bit, so they are saved too and a resumed run repeats the same updates.
+    for (const [k, v] of Object.entries(this.betaPowers())) out[k] = v;
     return out;
   }
 
@@ -140,7 +143,7 @@ export class Trainer {
     this.step = state.step;
     this.skippedSteps = state.skippedSteps;
     if (!slots || !slots.iter) return;
-    const kinds = [...new Set(Object.keys(slots).filter((k) => k !== 'iter').map((k) => k.split('/')[0]))];
+    const kinds = [...new Set(Object.keys(slots).filter((k) => k.includes('/')).map((k) => k.split('/')[0]))];
     // tfjs optimizers take their slots positionally: iter, then each slot kind for every variable in order.
     const order = kinds.sort((a, b) => (a === 'm' ? -1 : b === 'm' ? 1 : a.localeCompare(b)));
     const list: Array<{ name: string; tensor: tf.Tensor }> = [{ name: 'iter', tensor: slots.iter }];
@@ -152,6 +155,14 @@ export class Trainer {
       }
     }
     await this.optimizer.setWeights(list);
+    const powers = this.betaPowers();
+    for (const [k, v] of Object.entries(powers)) if (slots[k]) v.assign(slots[k]);
+  }
+
+  /** Adam's running beta powers (tfjs private state), when the optimizer is tfjs's Adam. */
+  private betaPowers(): Record<string, tf.Variable> {
+    const o = this.optimizer as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+    return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? { acc_beta1: o.accBeta1, acc_beta2: o.accBeta2 } : {};
   }
 
   state(): TrainerState {
