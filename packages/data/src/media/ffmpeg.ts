@@ -11,7 +11,6 @@ import type {
   VideoDecodeOptions,
 } from './types.js';
 
-
 const ffmpegPath = (): string => process.env.VATT_FFMPEG ?? 'ffmpeg';
 const ffprobePath = (): string => process.env.VATT_FFPROBE ?? 'ffprobe';
 
