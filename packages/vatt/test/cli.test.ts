@@ -74,6 +74,32 @@ describe('vatt CLI', () => {
     expect(readdirSync(path.join(cut, 'checkpoints')).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
+  test('pretraining and retrieval read real media from a manifest, skipping a truncated file', async () => {
+    const media = '/usr/lib/python3/dist-packages/imageio/resources/images';
+    expect(existsSync(`${media}/realshort.mp4`)).toBe(true); // Debian python3-imageio (.ci/run installs it)
+    const dir = path.join(tmp, 'real');
+    await fs.mkdir(dir, { recursive: true });
+    await fs.writeFile(path.join(dir, 'broken.mp4'), readFileSync(`${media}/cockatoo.mp4`).subarray(0, 3000));
+    const lines = [
+      { video: `${media}/realshort.mp4`, captions: ['people walking outside'] },
+      { video: `${media}/cockatoo.mp4`, captions: ['a white cockatoo on a branch'] },
+      { video: 'broken.mp4', captions: ['a truncated file'] },
+      { video: `${media}/realshort.mp4`, captions: ['the street again'] },
+      { video: `${media}/cockatoo.mp4`, captions: ['the bird again'] },
+    ];
+    await fs.writeFile(path.join(dir, 'data.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    const run = path.join(dir, 'run');
+    const r = vatt(['pretrain', '--data', path.join(dir, 'data.jsonl'), '--steps', '3', '--batch', '2', '--out', run, '--backend', 'wasm']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/data: manifest .* 5 samples/);
+    expect(r.err).toMatch(/skipped sample broken.mp4: corrupt-media/);
+    expect(r.out).toMatch(/trained 3 steps/);
+    const ev = vatt(['eval', 'retrieval', run, '--data', path.join(dir, 'data.jsonl'), '--backend', 'wasm']);
+    expect(ev.code).toBe(0);
+    expect(ev.out).toMatch(/4 clips \(1 skipped\)/);
+    expect(ev.out).toMatch(/zero-shot retrieval over 4 clips/);
+  });
+
   test('info, eval retrieval and embed work from a checkpoint alone', async () => {
     const run = path.join(tmp, 'full');
     const info = vatt(['info', run]);

@@ -9,7 +9,11 @@ import { formatZeroShot, zeroShotRetrieval, type ZeroShotReport } from '../eval/
 import { getPreset, PRESET_NAMES, type PresetName } from '../model/config.js';
 import { encodeAudio, encodeText, encodeVideo } from '../model/encode.js';
 import { loadVatt } from '../model/load.js';
-import { pretrain, type PretrainOptions, type StepRecord, type TrainingState } from '../train/pretrain.js';
+import { pretrain, type PretrainData, type PretrainOptions, type StepRecord, type TrainingState } from '../train/pretrain.js';
+import { evaluationClips, readSource } from '../data/sources.js';
+import type { Clip } from '../data/clips.js';
+import type { PreprocessingConfig } from '../model/config.js';
+import { buildVocabulary } from '@vatt/tokenizers';
 import { CheckpointManager } from '../checkpoint/checkpoint.js';
 import { countParameters } from '@vatt/transformer';
 
@@ -88,11 +92,19 @@ function checkPreset(p: string): PresetName {
 }
 
 async function runPretrain(o: PretrainCliOptions) {
-  if (o.data !== 'embedded') throw new Error(`--data ${o.data}: only the embedded dataset is wired into pretraining so far; real datasets come through @vatt/data readers`);
   if (!['code', 'paper', 'constant'].includes(o.schedule)) throw new Error(`--schedule must be code, paper or constant, got "${o.schedule}"`);
   const preset = checkPreset(o.preset);
-  const { preprocessing } = getPreset(preset);
+  const { model: presetModel, preprocessing } = getPreset(preset);
   const splits = embeddedSplits(preprocessing, o.seed);
+  let data: PretrainData = splits.train;
+  let vocab = splits.vocab;
+  if (o.data !== 'embedded') {
+    const source = await readSource(o.data);
+    const captions = source.samples.flatMap((s) => (s.captions ?? []).map((c) => (typeof c === 'string' ? c : c.text)));
+    vocab = [...buildVocabulary(captions, { maxSize: presetModel.text.input.vocabSize }).words];
+    data = { samples: source.samples };
+    if (!o.quiet) out(`data: ${source.kind} at ${o.data}, ${source.samples.length} samples, vocabulary of ${vocab.length} words`);
+  }
   const opts: PretrainOptions = {
     preset,
     steps: o.steps,
@@ -110,17 +122,22 @@ async function runPretrain(o: PretrainCliOptions) {
   };
   const progress = progressReporter(o.steps, o.quiet);
   const t0 = Date.now();
-  const result = await pretrain(opts, splits.train, splits.vocab, {
+  let skippedSamples = 0;
+  const result = await pretrain(opts, data, vocab, {
     onStep: progress.step,
+    onSkip: (id, reason) => {
+      skippedSamples++;
+      if (!o.quiet) process.stderr.write(`skipped sample ${id}: ${reason}\n`);
+    },
     onStart: ({ model, startStep, resumedFrom }) => {
       if (o.quiet) return;
-      out(`model: ${preset} (${model.config.variant}), ${(model.countParams(true) / 1e6).toFixed(3)} M trainable parameters; ${splits.train.size} training clips`);
+      out(`model: ${preset} (${model.config.variant}), ${(model.countParams(true) / 1e6).toFixed(3)} M trainable parameters${'size' in data ? `; ${data.size} training clips` : ''}`);
       if (resumedFrom) out(`resuming from ${resumedFrom} at step ${startStep}`);
     },
   });
   progress.stop();
   const skipped = result.history.filter((r) => r.skipped).length;
-  if (!o.quiet) out(`trained ${result.history.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped (non-finite)` : ''}; checkpoint: ${result.lastCheckpoint}`);
+  if (!o.quiet) out(`trained ${result.history.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped (non-finite)` : ''}${skippedSamples ? `, ${skippedSamples} bad samples skipped` : ''}; checkpoint: ${result.lastCheckpoint}`);
   return { result, splits };
 }
 
@@ -164,15 +181,23 @@ export async function commandMain(o: { steps?: number; seed: number; out: string
   result.model.dispose();
 }
 
+/** The embedded held-out split, or a real source decoded for evaluation (bad samples reported, skipped). */
+async function evaluationSet(spec: string, pre: PreprocessingConfig, seed: number): Promise<Clip[]> {
+  if (spec === 'embedded') return embeddedSplits(pre, seed).heldout;
+  const source = await readSource(spec, { evaluation: true });
+  const { clips, skipped } = await evaluationClips(source.samples, pre);
+  for (const s of skipped) process.stderr.write(`skipped sample ${s.id}: ${s.reason}\n`);
+  out(`data: ${source.kind} at ${spec}, ${clips.length} clips${skipped.length ? ` (${skipped.length} skipped)` : ''}`);
+  return clips;
+}
+
 export async function commandRetrieval(ckptArg: string, o: Record<string, unknown>): Promise<void> {
   const b = await setupBackend((o.backend as BackendChoice) ?? 'auto');
   const dir = await resolveCheckpoint(ckptArg);
   const loaded = await loadVatt<TrainingState>(dir);
-  if ((o.data ?? 'embedded') !== 'embedded') throw new Error(`--data ${String(o.data)}: only the embedded held-out split is wired into this command so far`);
-  const seed = loaded.training?.seed ?? 0;
-  const { heldout } = embeddedSplits(loaded.preprocessing, seed);
+  const clips = await evaluationSet(String(o.data ?? 'embedded'), loaded.preprocessing, loaded.training?.seed ?? 0);
   out(`backend: ${b.name}; checkpoint: ${dir}`);
-  const report: ZeroShotReport = await zeroShotRetrieval(loaded.model, loaded.preprocessor, heldout);
+  const report: ZeroShotReport = await zeroShotRetrieval(loaded.model, loaded.preprocessor, clips);
   out(formatZeroShot(report));
   if (typeof o.json === 'string') await writeJsonAtomic(o.json, report);
   loaded.model.dispose();
@@ -188,8 +213,7 @@ export async function commandEmbed(ckptArg: string, o: Record<string, unknown>):
     const t = await encodeText(loaded.model, loaded.preprocessor, o.text as string[]);
     await writeJsonAtomic(file, { checkpoint: dir, captions: o.text, features: rows(t.features), vt: rows(t.vt) });
   } else {
-    if ((o.data ?? 'embedded') !== 'embedded') throw new Error(`--data ${String(o.data)}: only the embedded held-out split is wired into this command so far`);
-    const { heldout } = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
+    const heldout = await evaluationSet(String(o.data ?? 'embedded'), loaded.preprocessing, loaded.training?.seed ?? 0);
     const v = await encodeVideo(loaded.model, loaded.preprocessor, heldout.map((c) => c.video));
     const a = await encodeAudio(loaded.model, loaded.preprocessor, heldout.map((c) => c.audio));
     const t = await encodeText(loaded.model, loaded.preprocessor, heldout.map((c) => c.captions[0]));

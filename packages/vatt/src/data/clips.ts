@@ -1,8 +1,8 @@
 /** What training and evaluation read: clips with synchronised frames, waveform and captions. */
 export interface Clip {
   id: string;
-  /** uint8 RGB frames [T, H, W, 3] at the preprocessing size. */
-  video: Uint8Array;
+  /** RGB frames [T, H, W, 3] at the preprocessing size: uint8 0-255, or float in [0, 1] (decoded media). */
+  video: Uint8Array | Float32Array;
   /** Mono waveform at the preprocessing sample rate. */
   audio: Float32Array;
   /** The clip's captions: the first is its description, the rest narration-style candidates (MIL-NCE). */

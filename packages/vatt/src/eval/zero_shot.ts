@@ -38,19 +38,20 @@ export async function zeroShotRetrieval(model: VATT, pre: VattPreprocessor, clip
 export function formatZeroShot(r: ZeroShotReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(7);
   const rows = [
-    ['task', 'R@1', 'R@5', 'R@10', 'MedR', '| chance R@1', 'R@5', 'R@10', 'MedR'],
+    ['task', 'R@1', 'R@5', 'R@10', 'MedR', '|', 'chance R@1', 'R@5', 'R@10', 'MedR'],
     ...([['text->video', r.textToVideo], ['video->text', r.videoToText], ['video->audio', r.videoToAudio]] as const).map(([name, m]) => [
       name,
       pct(m.R1),
       pct(m.R5),
       pct(m.R10),
       m.MedR.toFixed(1),
-      `| ${pct(m.chance.R1)}`,
+      '|',
+      pct(m.chance.R1),
       pct(m.chance.R5),
       pct(m.chance.R10),
       m.chance.MedR.toFixed(1),
     ]),
   ];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-  return [`zero-shot retrieval over ${r.numClips} held-out clips`, ...rows.map((row) => row.map((cell, c) => cell.padStart(widths[c])).join('  '))].join('\n');
+  return [`zero-shot retrieval over ${r.numClips} clips`, ...rows.map((row) => row.map((cell, c) => cell.padStart(widths[c])).join('  '))].join('\n');
 }

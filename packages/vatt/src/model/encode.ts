@@ -76,8 +76,8 @@ function evalMode<T>(model: VATT, fn: () => Promise<T>): Promise<T> {
   return fn().finally(() => model.train(was));
 }
 
-/** uint8 clips [T,H,W,3] -> [AGG] features, S_va and S_vt embeddings (eval mode: no dropout, no DropToken). */
-export function encodeVideo(model: VATT, pre: VattPreprocessor, clips: readonly Uint8Array[], opts: EncodeOptions = {}): Promise<EncodedVideo> {
+/** Clips [T,H,W,3] (uint8, or float in [0, 1]) -> [AGG] features, S_va and S_vt embeddings (eval mode: no dropout, no DropToken). */
+export function encodeVideo(model: VATT, pre: VattPreprocessor, clips: ReadonlyArray<Uint8Array | Float32Array>, opts: EncodeOptions = {}): Promise<EncodedVideo> {
   return evalMode(model, () =>
     encodeBatched(clips, opts, (batch) => {
       const { patches, grid } = pre.videoPatches(batch);

@@ -8,6 +8,8 @@ import type { PreprocessingConfig } from './config.js';
 
 export class VattPreprocessor {
   readonly video: VideoTokenizer;
+  /** For float frames in [0, 1] (what @vatt/data's loader produces). */
+  readonly videoUnit: VideoTokenizer;
   readonly audio: WaveformTokenizer;
   readonly words: WordTokenizer;
   readonly vocabulary: Vocabulary;
@@ -15,21 +17,27 @@ export class VattPreprocessor {
   constructor(readonly config: PreprocessingConfig, vocabulary: Vocabulary | readonly string[]) {
     this.vocabulary = vocabulary instanceof Vocabulary ? vocabulary : new Vocabulary(vocabulary);
     this.video = new VideoTokenizer({ patchSize: config.video.patchSize, inputRange: 'uint8' });
+    this.videoUnit = new VideoTokenizer({ patchSize: config.video.patchSize, inputRange: 'unit' });
     this.audio = new WaveformTokenizer({ patchSize: config.audio.patchSize, numSamples: config.audio.samples });
     this.words = new WordTokenizer(this.vocabulary, { maxLength: config.text.maxTokens, allowEmpty: true });
   }
 
-  /** Clips of uint8 frames, each [T,H,W,3] of the configured size -> patches [B, N, P] and the grid. */
-  videoPatches(clips: readonly Uint8Array[]): { patches: tf.Tensor3D; grid: [number, number, number] } {
+  /**
+   * Clips of frames, each [T,H,W,3] of the configured size -> patches [B, N, P] and the grid. uint8 frames
+   * are 0-255; float frames are in [0, 1] (the data loader's output). All clips must be of one type.
+   */
+  videoPatches(clips: ReadonlyArray<Uint8Array | Float32Array>): { patches: tf.Tensor3D; grid: [number, number, number] } {
     const { frames, height, width } = this.config.video;
     const per = frames * height * width * 3;
     if (!clips.length) throw new Error('videoPatches: no clips given');
-    const all = new Uint8Array(per * clips.length);
+    const float = clips[0] instanceof Float32Array;
+    if (clips.some((c) => c instanceof Float32Array !== float)) throw new Error('videoPatches: mix of uint8 and float clips');
+    const all = float ? new Float32Array(per * clips.length) : new Uint8Array(per * clips.length);
     clips.forEach((c, i) => {
       if (c.length !== per) throw new Error(`videoPatches: clip ${i} has ${c.length} values, expected ${frames}x${height}x${width}x3 = ${per}`);
       all.set(c, i * per);
     });
-    const { patches, grid } = this.video.tokenize(all, [clips.length, frames, height, width, 3]);
+    const { patches, grid } = (float ? this.videoUnit : this.video).tokenize(all, [clips.length, frames, height, width, 3]);
     return { patches: tf.tensor3d(patches.data, patches.shape as [number, number, number]), grid: [...grid] as [number, number, number] };
   }
 

@@ -11,8 +11,11 @@ import * as path from 'node:path';
 import { CheckpointManager, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { getPreset, type PreprocessingConfig, type PresetName, type VattConfig } from '../model/config.js';
 import { VattPreprocessor } from '../model/preprocess.js';
-import { VATT } from '../model/vatt.js';
+import { VATT, type PretrainBatch } from '../model/vatt.js';
 import type { ClipDataset } from '../data/clips.js';
+import { epochOrder } from '../data/order.js';
+import { loaderBatches, pretrainBatchFromLoader } from '../data/sources.js';
+import type { Sample } from '@vatt/data';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { Trainer, type StepResult } from './trainer.js';
 
@@ -49,6 +52,8 @@ export interface PretrainEvents {
   onStep?: (record: StepRecord) => void;
   onCheckpoint?: (step: number, dir: string) => void;
   onStart?: (info: { model: VATT; startStep: number; resumedFrom: string | null }) => void;
+  /** A sample the data loader could not use (corrupt media, missing audio...): skipped, the run goes on. */
+  onSkip?: (id: string, reason: string) => void;
 }
 
 export interface StepRecord extends StepResult {
@@ -70,29 +75,12 @@ export function batchIndices(numClips: number, batchSize: number, seed: number, 
   const perEpoch = Math.floor(numClips / batchSize);
   const epoch = Math.floor(step / perEpoch);
   const offset = (step % perEpoch) * batchSize;
-  const perm = seededPermutation(numClips, (seed * 100003 + epoch * 7919 + 17) >>> 0);
+  const perm = epochOrder(numClips, seed, epoch);
   return { indices: Array.from(perm.subarray(offset, offset + batchSize)), epoch };
 }
 
-function seededPermutation(n: number, seed: number): Int32Array {
-  let s = seed >>> 0;
-  const next = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
-    [p[i], p[j]] = [p[j], p[i]];
-  }
-  return p;
-}
-
 /** Builds the tokenised batch for `indices` (tensors owned by the caller). */
-export function makePretrainBatch(pre: VattPreprocessor, data: ClipDataset, indices: readonly number[]) {
+export function makePretrainBatch(pre: VattPreprocessor, data: ClipDataset, indices: readonly number[]): PretrainBatch {
   const clips = indices.map((i) => data.clip(i));
   const k = pre.config.text.numCandidates;
   const captions: string[] = [];
@@ -117,8 +105,11 @@ function applyDropRate(cfg: VattConfig, dropRate: number): VattConfig {
   return { ...cfg, video: { ...cfg.video, dropTokenKeepRate: keep }, audio: { ...cfg.audio, dropTokenKeepRate: waveform ? keep : null } };
 }
 
+/** In-memory clips (the embedded dataset), or samples of a real dataset streamed through @vatt/data's loader. */
+export type PretrainData = ClipDataset | { samples: readonly Sample[]; workers?: number };
+
 /** Runs (or resumes) pretraining on `data`; writes checkpoints and `log.jsonl` under `opts.outDir`. */
-export async function pretrain(opts: PretrainOptions, data: ClipDataset, vocab: readonly string[], events: PretrainEvents = {}): Promise<PretrainResult> {
+export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab: readonly string[], events: PretrainEvents = {}): Promise<PretrainResult> {
   if (!(opts.steps >= 1)) throw new Error(`pretrain: steps must be >= 1, got ${opts.steps}`);
   await fs.mkdir(opts.outDir, { recursive: true });
   const manager = new CheckpointManager(path.join(opts.outDir, 'checkpoints'), opts.keep);
@@ -175,17 +166,29 @@ export async function pretrain(opts: PretrainOptions, data: ClipDataset, vocab: 
     events.onCheckpoint?.(step, lastCheckpoint);
   };
 
+  const stream = 'samples' in data
+    ? loaderBatches(data.samples, preprocessing, { batchSize: opts.batchSize, seed: opts.seed, startStep, workers: data.workers, onSkip: (id, reason) => events.onSkip?.(id, reason) })
+    : null;
+  const nextBatch = async (step: number) => {
+    if (stream) {
+      const n = await stream.next();
+      if (n.done) throw new Error('pretrain: the data stream ended');
+      return { batch: pretrainBatchFromLoader(preprocessor, n.value.batch), epoch: n.value.epoch };
+    }
+    const clips = data as ClipDataset;
+    const { indices, epoch } = batchIndices(clips.size, opts.batchSize, opts.seed, step);
+    return { batch: makePretrainBatch(preprocessor, clips, indices), epoch };
+  };
   model.train();
   try {
     let t0 = Date.now();
     for (let step = startStep; step < opts.steps; step++) {
-      const { indices, epoch } = batchIndices(data.size, opts.batchSize, opts.seed, step);
-      const batch = makePretrainBatch(preprocessor, data, indices);
+      const { batch, epoch } = await nextBatch(step);
       const r = await trainer.trainStep(() => {
         const terms = model.pretrainLoss(batch);
         return { loss: terms.total, metrics: { loss_va: terms.videoAudio, loss_vt: terms.videoText } };
       });
-      tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds]);
+      tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds, ...(batch.textMask ? [batch.textMask] : [])]);
       const now = Date.now();
       const record: StepRecord = { ...r, epoch, stepsPerSec: 1000 / Math.max(1, now - t0), tensors: tf.memory().numTensors };
       t0 = now;
@@ -196,6 +199,7 @@ export async function pretrain(opts: PretrainOptions, data: ClipDataset, vocab: 
       if (done % opts.checkpointEvery === 0 || done === opts.steps) await saveAt(done);
     }
   } finally {
+    await stream?.return(undefined);
     await log.close();
     model.eval();
     trainer.dispose();
