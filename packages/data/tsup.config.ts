@@ -1,13 +1,5 @@
 import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base';
 
-export default defineConfig({
-  // worker: the batch loader's worker_threads entry, loaded as dist/worker.js beside index.js.
-  entry: { index: 'src/index.ts', worker: 'src/loader/worker.ts' },
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { paths: {}, rootDir: 'src', types: ['node'] } },
-  clean: true,
-  sourcemap: true,
-  shims: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//, /^@vatt\//],
-});
+// worker: the batch loader's worker_threads entry, loaded as dist/worker.js beside index.js.
+export default defineConfig(libraryConfig({ entry: { index: 'src/index.ts', worker: 'src/loader/worker.ts' } }));

@@ -1,12 +1,4 @@
 import { defineConfig } from 'tsup';
+import { libraryConfig } from '../../tsup.base';
 
-export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm', 'cjs'],
-  dts: { compilerOptions: { paths: {}, rootDir: 'src', types: ['node'] } },
-  clean: true,
-  sourcemap: true,
-  shims: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//, /^@vatt\//],
-});
+export default defineConfig(libraryConfig());
