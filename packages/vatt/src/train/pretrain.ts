@@ -162,7 +162,11 @@ export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab:
   const saveAt = async (step: number) => {
     const optimizer = await trainer.optimizerWeights();
     const training: TrainingState = { step, skippedSteps: trainer.skippedSteps, seed: opts.seed, randomState: random.getRandomState(), options: savedOptions };
-    lastCheckpoint = await manager.save(step, { modelConfig, preprocessing, vocab: [...vocab], training, weights: model.namedWeights(), optimizer });
+    try {
+      lastCheckpoint = await manager.save(step, { modelConfig, preprocessing, vocab: [...vocab], training, weights: model.namedWeights(), optimizer });
+    } finally {
+      optimizer.iter?.dispose(); // a fresh scalar from tfjs's getWeights; the rest are live variables
+    }
     events.onCheckpoint?.(step, lastCheckpoint);
   };
 

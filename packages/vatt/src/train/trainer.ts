@@ -116,7 +116,10 @@ export class Trainer {
     return result;
   }
 
-  /** Optimizer slots under parameter names (`iter`, `m/<param>`, `v/<param>` for Adam). */
+  /**
+   * Optimizer slots under parameter names (`iter`, `m/<param>`, `v/<param>` for Adam). The slots are the
+   * optimizer's live variables; `iter` is a new scalar the caller disposes.
+   */
   async optimizerWeights(): Promise<tf.NamedTensorMap> {
     const ws = await this.optimizer.getWeights();
     const out: tf.NamedTensorMap = {};
