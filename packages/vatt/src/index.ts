@@ -8,3 +8,12 @@ export { Trainer, type TrainerOptions, type StepResult, type StepOutput, type Tr
 export { retrievalRanks, retrievalMetrics, type RetrievalMetrics } from './eval/retrieval.js';
 export { saveCheckpoint, loadCheckpoint, CheckpointManager, type CheckpointData } from './checkpoint/checkpoint.js';
 export { fileHandler, registerFileRouter, saveArtifacts, loadArtifacts } from './checkpoint/file_handler.js';
+export { ModalityAgnosticText } from './model/ma_text.js';
+export { VattPreprocessor } from './model/preprocess.js';
+export { encodeVideo, encodeAudio, encodeText, similarity, l2NormalizeRows, type EncodeOptions, type Matrix, type EncodedVideo, type EncodedAudio, type EncodedText } from './model/encode.js';
+export { loadVatt, type LoadedVatt } from './model/load.js';
+export { zeroShotRetrieval, formatZeroShot, type ZeroShotReport } from './eval/zero_shot.js';
+export { pretrain, batchIndices, makePretrainBatch, type PretrainOptions, type PretrainData, type PretrainEvents, type PretrainResult, type StepRecord, type TrainingState } from './train/pretrain.js';
+export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
+export { readSource, evaluationClips, clipConfigFor, loaderBatches, pretrainBatchFromLoader, type SourceInfo } from './data/sources.js';
+export type { Clip, ClipDataset } from './data/clips.js';
