@@ -190,7 +190,7 @@ export async function* jsonObjectMembers(file: string): AsyncGenerator<{ key: st
         }
       }
       if (depth >= 1) member += chunk.slice(from);
-      yield* pending;
+      for (const p of pending) yield p;
     }
   } catch (e) {
     if (e instanceof DatasetFormatError) throw e;
