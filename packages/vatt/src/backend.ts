@@ -51,7 +51,7 @@ async function tryWebGpu(allowSoftware: boolean): Promise<string | null> {
   const adapter = await g.navigator.gpu.requestAdapter?.();
   if (!adapter) return null;
   const info = adapter.info ?? {};
-  const software = adapter.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
+  const software = adapter.isFallbackAdapter || info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
   if (software && !allowSoftware) return null;
   await importOptional('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) return null;
