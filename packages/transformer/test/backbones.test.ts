@@ -158,15 +158,15 @@ forEachBackend(testBackends({ webgpu: true }), (backend) => {
             if (mode === 'train') m.train();
             const x = c.input();
             const named = m.namedTrainableParameters();
-            const step = () =>
-              tf.tidy(() => {
+            const step = (): Array<readonly [string, number]> =>
+              tf.tidy((() => {
                 const { grads } = tf.variableGrads(() => {
                   const { tokens } = m.apply(x, c.inputs);
                   const w = tf.randomNormal(tokens.shape, 0, 1, 'float32', 5);
                   return tf.sum(tf.mul(tokens, w)) as tf.Scalar;
                 }, named.map(([, v]) => v));
                 return named.map(([n, v]) => [n, grads[v.name] ? tf.sum(tf.abs(grads[v.name] as tf.Tensor)).dataSync()[0] : 0] as const);
-              });
+              }) as unknown as () => tf.TensorContainer) as unknown as Array<readonly [string, number]>;
             const missing = step().filter(([, s]) => !(s > 0)).map(([n]) => n);
             expect(missing).toEqual([]);
             if (mode === 'train') {
