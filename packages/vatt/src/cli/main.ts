@@ -11,6 +11,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES } from '../backend.js';
 import { commandEmbed, commandInfo, commandMain, commandPretrain, commandRetrieval } from './commands.js';
+import { registerEvalCommands } from './eval_commands.js';
 
 function int(name: string, min = 0) {
   return (v: string) => {
@@ -96,6 +97,7 @@ export function buildCli(): Command {
     .description("print a checkpoint's config, training state and parameter counts")
     .action(commandInfo);
 
+  registerEvalCommands(program);
   return program;
 }
 
