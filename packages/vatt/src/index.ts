@@ -17,3 +17,4 @@ export { pretrain, batchIndices, makePretrainBatch, type PretrainOptions, type P
 export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
 export { readSource, evaluationClips, clipConfigFor, loaderBatches, pretrainBatchFromLoader, type SourceInfo } from './data/sources.js';
 export type { Clip, ClipDataset } from './data/clips.js';
+export * from './plot/index.js';

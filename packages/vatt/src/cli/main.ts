@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { BACKEND_CHOICES } from '../backend.js';
 import { commandEmbed, commandInfo, commandMain, commandPretrain, commandRetrieval } from './commands.js';
 import { registerEvalCommands } from './eval_commands.js';
+import { registerPlotCommands } from './plot_commands.js';
 
 function int(name: string, min = 0) {
   return (v: string) => {
@@ -98,6 +99,7 @@ export function buildCli(): Command {
     .action(commandInfo);
 
   registerEvalCommands(program);
+  registerPlotCommands(program);
   return program;
 }
 

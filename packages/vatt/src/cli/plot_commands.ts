@@ -1,0 +1,110 @@
+/**
+ * `vatt plot curves <run-dir>`, `vatt plot similarity <checkpoint>` and `vatt plot tsne <checkpoint>`:
+ * SVG figures (PNG too with --png) of a run and of a checkpoint on the embedded held-out split.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { BACKEND_CHOICES, setupBackend, type BackendChoice } from '../backend.js';
+import { CheckpointManager } from '../checkpoint/checkpoint.js';
+import { embeddedSplits } from '../data/embedded.js';
+import { encodeText, encodeVideo } from '../model/encode.js';
+import { loadVatt, type LoadedVatt } from '../model/load.js';
+import { similarityPlot, trainingCurvesPlot, tsnePlot } from '../plot/plots.js';
+import { writePlot } from '../plot/write.js';
+import type { TrainingState } from '../train/pretrain.js';
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/** The attributes of an embedded clip that `plot tsne --label` can colour by. */
+export const TSNE_LABELS = ['color', 'shape', 'motion'] as const;
+export type TsneLabel = (typeof TSNE_LABELS)[number];
+
+interface PlotOptions {
+  out?: string;
+  png: boolean;
+  backend: BackendChoice;
+}
+
+function positive(name: string, integer: boolean) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(n > 0) || (integer && !Number.isInteger(n))) throw new InvalidArgumentError(`${name} must be a positive ${integer ? 'integer' : 'number'}, got "${v}"`);
+    return n;
+  };
+}
+
+/** A checkpoint directory, or a run directory's newest checkpoint. */
+async function checkpointDir(p: string): Promise<string> {
+  if (await fs.access(path.join(p, 'model.json')).then(() => true, () => false)) return p;
+  for (const dir of [path.join(p, 'checkpoints'), p]) {
+    const latest = await new CheckpointManager(dir).latest().catch(() => null);
+    if (latest) return latest.path;
+  }
+  throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
+}
+
+async function save(file: string, svg: string, png: boolean) {
+  for (const f of await writePlot(file, svg, { png })) out(`wrote ${f}`);
+}
+
+/** Loads a checkpoint and the embedded held-out split it was trained next to (same seed). */
+async function heldoutOf(ckptArg: string, backend: BackendChoice) {
+  await setupBackend(backend);
+  const dir = await checkpointDir(ckptArg);
+  const loaded: LoadedVatt<TrainingState> = await loadVatt<TrainingState>(dir);
+  const splits = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
+  return { dir, loaded, clips: splits.dataset.heldout };
+}
+
+export async function commandPlotCurves(runDir: string, o: PlotOptions): Promise<void> {
+  const log = path.join(runDir, 'log.jsonl');
+  const text = await fs.readFile(log, 'utf8').catch(() => {
+    throw new Error(`plot curves: no training log at ${log} (expected a run directory written by \`vatt pretrain --out\`)`);
+  });
+  await save(o.out ?? path.join(runDir, 'plots', 'curves.svg'), trainingCurvesPlot(text, path.basename(path.resolve(runDir))), o.png);
+}
+
+export async function commandPlotSimilarity(ckptArg: string, o: PlotOptions): Promise<void> {
+  const { loaded, clips } = await heldoutOf(ckptArg, o.backend);
+  try {
+    const video = await encodeVideo(loaded.model, loaded.preprocessor, clips.map((c) => c.video));
+    const text = await encodeText(loaded.model, loaded.preprocessor, clips.map((c) => c.captions[0]));
+    const names = clips.map((c) => `${c.attributes.color} ${c.attributes.shape} ${c.attributes.motion}`);
+    await save(o.out ?? 'similarity.svg', similarityPlot(text.vt, video.vt, names, names, `held-out text x video cosine similarity (${clips.length} clips)`), o.png);
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+export async function commandPlotTsne(ckptArg: string, o: PlotOptions & { label: TsneLabel; perplexity: number; iterations: number; seed: number }): Promise<void> {
+  const { loaded, clips } = await heldoutOf(ckptArg, o.backend);
+  try {
+    const video = await encodeVideo(loaded.model, loaded.preprocessor, clips.map((c) => c.video));
+    const labels = clips.map((c) => c.attributes[o.label]);
+    const perplexity = Math.min(o.perplexity, Math.max(1, Math.floor((clips.length - 1) / 3)));
+    const { svg } = tsnePlot(video.features, labels, { perplexity, iterations: o.iterations, seed: o.seed, title: `t-SNE of held-out video [AGG] features by ${o.label}` });
+    await save(o.out ?? `tsne-${o.label}.svg`, svg, o.png);
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+export function registerPlotCommands(program: Command): void {
+  const plot = program.command('plot').description('figures: training curves, retrieval similarity matrix, t-SNE of video features (SVG; --png adds PNG)');
+  const common = (c: Command) => c.option('--out <file.svg>', 'output SVG file').option('--png', 'also write a PNG next to the SVG (needs @resvg/resvg-js)', false);
+  common(plot.command('curves <run-dir>').description('loss, loss_va, loss_vt and learning rate against step, from <run-dir>/log.jsonl (default output <run-dir>/plots/curves.svg)')).action(commandPlotCurves);
+  common(plot.command('similarity <checkpoint>').description('heatmap of held-out caption x video cosine similarities in S_vt (default output similarity.svg)'))
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto'))
+    .action(commandPlotSimilarity);
+  common(plot.command('tsne <checkpoint>').description("t-SNE of held-out video [AGG] features coloured by an attribute (paper Figure 2; default output tsne-<label>.svg)"))
+    .addOption(new Option('--label <attribute>', 'colour the points by this attribute').choices(TSNE_LABELS).default('color'))
+    .option('--perplexity <x>', 't-SNE perplexity (capped at (points - 1) / 3)', positive('--perplexity', false), 15)
+    .option('--iterations <n>', 't-SNE gradient steps', positive('--iterations', true), 500)
+    .option('--seed <n>', 'seed of the initial layout', (v) => {
+      if (!Number.isInteger(Number(v))) throw new InvalidArgumentError(`--seed must be an integer, got "${v}"`);
+      return Number(v);
+    }, 0)
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto'))
+    .action(commandPlotTsne);
+}
