@@ -110,7 +110,7 @@ export async function trainLinearProbe(train: LabelledFeatures, numClasses: numb
   const totalSteps = epochs * perEpoch;
   const trainer = new Trainer({ model: classifier, schedule: { kind: 'constant', baseLr: opts.lr ?? 5e-4, endLr: 0, warmupSteps: 0, totalSteps } });
   const x = tf.tensor2d(train.features.data, [n, train.features.cols]);
-  const y = tf.oneHot(tf.tensor1d(Int32Array.from(train.labels), 'int32'), numClasses);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(train.labels), 'int32'), numClasses));
   const losses: number[] = [];
   classifier.train();
   try {
