@@ -163,7 +163,7 @@ export async function commandEvalFinetune(ckptArg: string, o: FinetuneCliOptions
       steps: o.steps,
       batchSize: o.batch,
       lr: o.lr,
-      warmup: o.warmup,
+      warmup: Math.min(o.warmup, o.steps),
       clipNorm: o.clipNorm,
       mixupAlpha: o.mixup,
       seed: o.seed,
@@ -229,7 +229,7 @@ export function registerEvalCommands(program: Command): void {
       .option('--steps <n>', 'training steps', int('--steps', 1), 100)
       .option('--batch <n>', 'batch size', int('--batch', 1), 16)
       .option('--lr <x>', 'peak learning rate (SGD momentum 0.9)', float('--lr', 0), 0.005)
-      .option('--warmup <n>', 'warmup steps', int('--warmup'), 10)
+      .option('--warmup <n>', 'warmup steps (at most --steps)', int('--warmup'), 10)
       .option('--clip-norm <x>', 'global-norm clip of backbone gradients (0 = off)', float('--clip-norm', 0), 0.75)
       .option('--mixup <alpha>', 'audio: mixup Beta(alpha, alpha) (0 = off)', float('--mixup', 0), 5)
       .option('--out <dir>', 'run directory for checkpoints')
