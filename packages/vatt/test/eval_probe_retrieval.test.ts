@@ -135,15 +135,15 @@ describe('zero-shot retrieval with several captions and clips per video', () => 
     const model = new VATT(cfg).eval();
     const pre = new VattPreprocessor(preprocessing, TEST_VOCAB);
     const clips = randomClips(preprocessing, 6, 3).clips;
-    const single = await multiCaptionRetrieval(model, pre, clips.map((c) => ({ clips: [c.video], captions: [c.captions[0]] })));
+    const single = await multiCaptionRetrieval(model, pre, clips.map((c) => ({ clips: [c.video as Uint8Array], captions: [c.captions[0]] })));
     const reference = await zeroShotRetrieval(model, pre, clips);
     expect(single.textToVideo).toEqual(reference.textToVideo);
     expect({ ...single.videoToText, chance: undefined }).toEqual({ ...reference.videoToText, chance: undefined });
-    const multi = await multiCaptionRetrieval(model, pre, clips.map((c, i) => ({ clips: [c.video, clips[(i + 1) % 6].video], captions: c.captions })));
+    const multi = await multiCaptionRetrieval(model, pre, clips.map((c, i) => ({ clips: [c.video as Uint8Array, clips[(i + 1) % 6].video as Uint8Array], captions: c.captions })));
     expect(multi.numCaptions).toBe(clips.reduce((s, c) => s + c.captions.length, 0));
     expect(multi.clipsPerVideo).toBe(2);
     expect([multi.similarity.rows, multi.similarity.cols]).toEqual([multi.numCaptions, 6]);
-    await expect(multiCaptionRetrieval(model, pre, [{ clips: [], captions: ['a'] }, { clips: [clips[0].video], captions: ['b'] }])).rejects.toThrow(/video 0 has no clips/);
+    await expect(multiCaptionRetrieval(model, pre, [{ clips: [], captions: ["a"] }, { clips: [clips[0].video as Uint8Array], captions: ['b'] }])).rejects.toThrow(/video 0 has no clips/);
     model.dispose();
   });
 });

@@ -156,7 +156,7 @@ describe('fine-tuning classifiers', () => {
     const b = mixup(x, y, 5);
     const lam = a.lambda.dataSync();
     expect(maxAbsDiff(lam, b.lambda.dataSync())).toBe(0);
-    const mean = lam.reduce((s, v) => s + v, 0) / lam.length;
+    const mean = Array.from(lam).reduce((s, v) => s + v, 0) / lam.length;
     expect(Math.abs(mean - 0.5)).toBeLessThan(0.06); // Beta(5,5): mean 0.5, sd 0.15
     const xi = a.inputs.dataSync();
     const yi = a.targets.dataSync();

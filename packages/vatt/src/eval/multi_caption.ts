@@ -19,10 +19,10 @@ import type { VattPreprocessor } from '../model/preprocess.js';
 import type { VATT } from '../model/vatt.js';
 import { retrievalMetrics, retrievalRanks, type RetrievalMetrics } from './retrieval.js';
 
-/** One gallery video: N uniformly spaced clips (uint8 [T,H,W,3] each) and its captions. */
+/** One gallery video: N uniformly spaced clips ([T,H,W,3] each, uint8 or float frames as `encodeVideo` takes) and its captions. */
 export interface VideoWithCaptions {
   id?: string;
-  clips: readonly Uint8Array[];
+  clips: ReadonlyArray<Uint8Array | Float32Array>;
   captions: readonly string[];
 }
 
