@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { npyToMatrix } from '../src/eval/multi_caption.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLI = path.resolve(here, '../dist/cli.js');
@@ -43,6 +44,19 @@ describe('vatt eval', () => {
     const r = vatt(['eval', 'retrieval', run, '--json', file, '--backend', 'wasm']);
     expect(r.code).toBe(0);
     expect(json(file)).toEqual(json(path.join(run, 'retrieval.json')));
+  });
+
+  test('eval captions scores every caption as a query and exports the similarity matrix as .npy', () => {
+    const npy = path.join(tmp, 'sim.npy');
+    const file = path.join(tmp, 'captions.json');
+    const r = vatt(['eval', 'captions', run, '--similarity', npy, '--json', file, '--backend', 'wasm']);
+    expect(r.code).toBe(0);
+    const j = json(file);
+    const m = npyToMatrix(new Uint8Array(readFileSync(npy)));
+    expect([m.rows, m.cols]).toEqual([j.numCaptions, j.numVideos]);
+    expect(j.numCaptions).toBeGreaterThan(j.numVideos);
+    expect(j.textToVideo.n).toBe(j.numCaptions);
+    expect(j.videoToText.n).toBe(j.numVideos);
   });
 
   test('eval linear probes the embedded data by attribute and writes JSON', () => {

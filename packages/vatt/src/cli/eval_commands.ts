@@ -2,6 +2,7 @@
  * `vatt eval linear <checkpoint>` and `vatt eval finetune <checkpoint>`: linear probes on frozen [AGG]
  * features and end-to-end fine-tuning (vatt-spec.md sections 8.1-8.5), on the embedded dataset
  * (labels = one attribute) or a class-per-folder directory of audio files or images.
+ * `vatt eval captions <checkpoint>`: retrieval with several captions per clip and a similarity export.
  * (`vatt eval retrieval` lives in commands.ts.)
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -10,6 +11,8 @@ import * as path from 'node:path';
 import { random } from '@vatt/transformer';
 import { BACKEND_CHOICES, setupBackend, type BackendChoice } from '../backend.js';
 import { linearProbe, type LinearProbeReport, type ProbeHead } from '../eval/linear_probe.js';
+import { formatMultiCaption, multiCaptionRetrieval, similarityToNpy } from '../eval/multi_caption.js';
+import { embeddedSplits } from '../data/embedded.js';
 import type { ClassificationMetrics, MultiLabelMetrics } from '../eval/metrics.js';
 import { encodeAudio, encodeVideo, type Matrix } from '../model/encode.js';
 import { loadVatt } from '../model/load.js';
@@ -196,6 +199,33 @@ export async function commandEvalFinetune(ckptArg: string, o: FinetuneCliOptions
   }
 }
 
+/**
+ * Zero-shot retrieval with every caption of each held-out clip as a query (MSR-VTT style), and the
+ * caption x video similarity matrix exported as .npy (NumPy) or .json.
+ */
+export async function commandEvalCaptions(ckptArg: string, o: { similarity?: string; json?: string; backend: BackendChoice }) {
+  const b = await setupBackend(o.backend);
+  const dir = await resolveCheckpoint(ckptArg);
+  const loaded = await loadVatt<{ seed?: number }>(dir);
+  try {
+    const { heldout } = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
+    out(`backend: ${b.name}; checkpoint: ${dir}`);
+    const report = await multiCaptionRetrieval(loaded.model, loaded.preprocessor, heldout.map((c) => ({ id: c.id, clips: [c.video], captions: c.captions })));
+    out(formatMultiCaption(report));
+    const { similarity, ...metrics } = report;
+    if (o.similarity) {
+      await fs.mkdir(path.dirname(path.resolve(o.similarity)), { recursive: true });
+      if (o.similarity.endsWith('.npy')) await fs.writeFile(o.similarity, similarityToNpy(similarity));
+      else await writeJson(o.similarity, { shape: [similarity.rows, similarity.cols], captionVideo: Array.from(similarity.captionVideo), data: Array.from(similarity.data) });
+      out(`wrote the ${similarity.rows} x ${similarity.cols} caption x video similarity to ${o.similarity}`);
+    }
+    if (o.json) await writeJson(o.json, { checkpoint: dir, ...metrics });
+    return report;
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
 function commonOptions(c: Command): Command {
   return c
     .option('--data <source>', '"embedded" (labels = --label), or a directory with one folder of audio files or images per class', 'embedded')
@@ -238,4 +268,13 @@ export function registerEvalCommands(program: Command): void {
   ).action(async (ckpt: string, o: FinetuneCliOptions) => {
     await commandEvalFinetune(ckpt, o);
   });
+  evalCmd
+    .command('captions <checkpoint>')
+    .description('zero-shot retrieval with every caption of each held-out clip as a query (MSR-VTT style); similarity export')
+    .option('--similarity <file>', 'write the caption x video similarity matrix (.npy for NumPy, else JSON)')
+    .option('--json <file>', 'also write the metrics as JSON')
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto'))
+    .action(async (ckpt: string, o: { similarity?: string; json?: string; backend: BackendChoice }) => {
+      await commandEvalCaptions(ckpt, o);
+    });
 }
