@@ -9,6 +9,7 @@
  *   vatt info <ckpt>               print a checkpoint's config and parameter counts
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { existsSync, realpathSync } from 'node:fs';
 import { BACKEND_CHOICES } from '../backend.js';
 import { commandEmbed, commandInfo, commandMain, commandPretrain, commandRetrieval } from './commands.js';
 import { registerEvalCommands } from './eval_commands.js';
@@ -103,7 +104,9 @@ export function buildCli(): Command {
   return program;
 }
 
-const isEntry = typeof process !== 'undefined' && process.argv[1] && /cli\.(c?js|ts)$/.test(process.argv[1]);
+// Installed, the bin is a symlink (node_modules/.bin/vatt): match the file it points to.
+const entryFile = (f: string) => (existsSync(f) ? realpathSync(f) : f);
+const isEntry = typeof process !== 'undefined' && process.argv[1] && /cli\.(c?js|ts)$/.test(entryFile(process.argv[1]));
 if (isEntry) {
   buildCli()
     .parseAsync(process.argv)
