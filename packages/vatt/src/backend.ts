@@ -6,9 +6,12 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/** A backend to ask `setupBackend` for; `auto` picks the fastest one present (see the file comment). */
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+/** Every `BackendChoice`, for CLIs and menus. */
 export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
+/** The backend `setupBackend` activated. */
 export interface BackendInfo {
   /** tfjs backend name now active (`tensorflow`, `webgpu`, `wasm`, `cpu`). */
   name: string;

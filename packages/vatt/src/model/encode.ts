@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { VattPreprocessor } from './preprocess.js';
 import type { VATT } from './vatt.js';
 
+/** Batching and progress for `encodeVideo` / `encodeAudio` / `encodeText`. */
 export interface EncodeOptions {
   /** Items per forward pass (default 16). */
   batchSize?: number;
@@ -21,15 +22,18 @@ export interface Matrix {
   cols: number;
 }
 
+/** Video [AGG] features and S_va / S_vt embeddings, one row per clip. */
 export interface EncodedVideo {
   features: Matrix;
   va: Matrix;
   vt: Matrix;
 }
+/** Audio [AGG] features and S_va embeddings, one row per waveform. */
 export interface EncodedAudio {
   features: Matrix;
   va: Matrix;
 }
+/** Text [AGG] features and S_vt embeddings, one row per caption. */
 export interface EncodedText {
   features: Matrix;
   vt: Matrix;

@@ -42,6 +42,7 @@ class Sequential extends Module {
   }
 }
 
+/** The FAC head: video -> S_va -> S_vt, audio -> S_va, text -> S_vt (see the file comment for both styles). */
 export class FacHead extends Module {
   private readonly vidToHid: Dense;
   private readonly hidToVa: Sequential;

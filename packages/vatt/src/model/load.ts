@@ -5,6 +5,7 @@ import type { PreprocessingConfig, VattConfig } from './config.js';
 import { VattPreprocessor } from './preprocess.js';
 import { VATT } from './vatt.js';
 
+/** A model in eval mode with everything needed to use it, as `loadVatt` rebuilds it from a checkpoint. */
 export interface LoadedVatt<Train = unknown> {
   model: VATT;
   preprocessor: VattPreprocessor;
@@ -14,6 +15,15 @@ export interface LoadedVatt<Train = unknown> {
   training?: Train;
 }
 
+/**
+ * Loads a checkpoint directory (written by `pretrain` or `saveCheckpoint`) into a model in eval mode,
+ * its preprocessor, configs, vocabulary and training state.
+ *
+ * @example
+ * const { model, preprocessor } = await loadVatt('runs/tiny/checkpoints/ckpt-00000300');
+ * const text = await encodeText(model, preprocessor, ['a red circle moving left']); // text.vt: [1, d_vt]
+ * model.dispose();
+ */
 export async function loadVatt<Train = unknown>(dir: string): Promise<LoadedVatt<Train>> {
   const c = await loadCheckpoint<VattConfig, PreprocessingConfig, Train>(dir);
   try {

@@ -17,6 +17,7 @@ import {
   type TransformerEncoder,
 } from '@vatt/transformer';
 
+/** The text tower of VATT-MA: its own embedding and projections around the shared encoder (see the file comment). */
 export class ModalityAgnosticText extends Module {
   readonly embedding: Embedding;
   readonly preProj: Dense;

@@ -6,6 +6,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { VideoTokenizer, Vocabulary, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
 import type { PreprocessingConfig } from './config.js';
 
+/**
+ * Raw media to model inputs for one model size.
+ *
+ * @example
+ * const pre = new VattPreprocessor(getPreset('tiny').preprocessing, vocab);
+ * const { patches, grid } = pre.videoPatches([clip.video]); // [1, N, t*h*w*3], [T/t, H/h, W/w]
+ * const audio = pre.audioPatches([clip.audio]);              // [1, S/128, 128]
+ * const ids = pre.textIds(['a red circle moving left']);     // [1, maxTokens] int32
+ */
 export class VattPreprocessor {
   readonly video: VideoTokenizer;
   /** For float frames in [0, 1] (what @vatt/data's loader produces). */

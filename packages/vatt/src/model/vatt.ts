@@ -14,6 +14,7 @@ import type { VattConfig } from './config.js';
 import { FacHead } from './fac_head.js';
 import { ModalityAgnosticText } from './ma_text.js';
 
+/** What `embedVideo` returns: [AGG] features `[B, d]` and the S_va / S_vt projections. */
 export interface VideoEmbeddings {
   /** [AGG] output of the video encoder, [B, d_video]. */
   features: tf.Tensor2D;
@@ -22,10 +23,12 @@ export interface VideoEmbeddings {
   /** Video in S_vt, [B, d_vt]. */
   vt: tf.Tensor2D;
 }
+/** What `embedAudio` returns: [AGG] features `[B, d]` and the S_va projection. */
 export interface AudioEmbeddings {
   features: tf.Tensor2D;
   va: tf.Tensor2D;
 }
+/** What `embedText` returns: [AGG] features `[B, d]` and the S_vt projection. */
 export interface TextEmbeddings {
   features: tf.Tensor2D;
   vt: tf.Tensor2D;
@@ -45,6 +48,7 @@ export interface PretrainBatch {
   textMask?: tf.Tensor1D;
 }
 
+/** The pretraining loss (vatt-spec.md section 6): `total = videoAudio + videoText` (equal weights). */
 export interface LossTerms {
   total: tf.Scalar;
   /** NCE(video, audio) in S_va. */
@@ -53,6 +57,19 @@ export interface LossTerms {
   videoText: tf.Scalar;
 }
 
+/**
+ * The Video-Audio-Text Transformer (paper section 3; vatt-spec.md sections 2-5): a video, an audio and a
+ * text backbone (modality-specific), or one shared encoder for all three (`variant: 'modality-agnostic'`),
+ * and the FAC head that projects video and audio into S_va and video and text into S_vt.
+ *
+ * @example
+ * const { model: config, preprocessing } = getPreset('tiny');
+ * const vatt = new VATT(config);
+ * const pre = new VattPreprocessor(preprocessing, vocab);
+ * const ids = pre.textIds(['a red circle moving left']);
+ * const { vt } = vatt.embedText(ids); // [1, d_vt]
+ * vatt.countParams(); // 424608
+ */
 export class VATT extends Module {
   readonly video: VideoTransformer;
   readonly audio: AudioTransformer;

@@ -56,6 +56,7 @@ export function textVideoSimilarity(texts: Matrix, videos: Matrix): { rows: numb
   return { rows: texts.rows, cols: videos.rows, values: similarity(texts, videos) };
 }
 
+/** Settings of `tsne` (and `tsnePlot`). */
 export interface TsneOptions {
   /** Effective number of neighbours (default 15; must be < the number of points). */
   perplexity?: number;

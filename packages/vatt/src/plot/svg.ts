@@ -11,6 +11,7 @@ export interface LineSeries {
   y: ArrayLike<number>;
 }
 
+/** Input of `lineChart`. */
 export interface LineChartSpec {
   title: string;
   xLabel: string;
@@ -22,6 +23,7 @@ export interface LineChartSpec {
   height?: number;
 }
 
+/** Input of `heatmap`. */
 export interface HeatmapSpec {
   title: string;
   /** Row names, top to bottom (`rowLabels.length` rows). */
@@ -36,6 +38,7 @@ export interface HeatmapSpec {
   cell?: number;
 }
 
+/** One point of `scatter`. */
 export interface ScatterPoint {
   x: number;
   y: number;
@@ -43,6 +46,7 @@ export interface ScatterPoint {
   label: string;
 }
 
+/** Input of `scatter`. */
 export interface ScatterSpec {
   title: string;
   points: readonly ScatterPoint[];

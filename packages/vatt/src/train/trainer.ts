@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '@vatt/transformer';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 
+/** What a step's forward function returns. */
 export interface StepOutput {
   /** The scalar to minimise. */
   loss: tf.Scalar;
@@ -17,6 +18,7 @@ export interface StepOutput {
   metrics?: Record<string, tf.Scalar>;
 }
 
+/** The outcome of one `trainStep` (host numbers; no tensors). */
 export interface StepResult {
   step: number;
   loss: number;
@@ -27,6 +29,7 @@ export interface StepResult {
   metrics: Record<string, number>;
 }
 
+/** What a `Trainer` optimises, and how. */
 export interface TrainerOptions {
   model: Module;
   schedule: ScheduleConfig;
@@ -40,6 +43,7 @@ export interface TrainerOptions {
   makeOptimizer?: (lr: number) => tf.Optimizer;
 }
 
+/** The counters a checkpoint stores to resume a `Trainer`. */
 export interface TrainerState {
   step: number;
   skippedSteps: number;
@@ -47,6 +51,14 @@ export interface TrainerState {
 
 type SlotOptimizer = tf.Optimizer & { learningRate: number };
 
+/**
+ * Runs optimisation steps on a module's trainable parameters (see the file comment).
+ *
+ * @example
+ * const trainer = new Trainer({ model, schedule: { kind: 'code', baseLr: 1e-4, endLr: 5e-5, warmupSteps: 5000, totalSteps: 500000 } });
+ * const r = await trainer.trainStep(() => ({ loss: model.pretrainLoss(batch).total }));
+ * r.loss; r.lr; r.gradNorm; r.skipped; // numbers of this step; a non-finite loss skips it
+ */
 export class Trainer {
   readonly optimizer: SlotOptimizer;
   step = 0;
