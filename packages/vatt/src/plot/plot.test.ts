@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -126,5 +127,27 @@ describe('writing plots', () => {
 
   test('an output name that is not .svg is refused', async () => {
     await expect(writePlot('plot.png', '<svg/>')).rejects.toThrow(/must end in \.svg/);
+  });
+});
+
+describe('vatt plot curves', () => {
+  test('writes <run-dir>/plots/curves.svg from the run log', async () => {
+    const { buildCli } = await import('../cli/main.js');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vatt-plot-run-'));
+    await fs.writeFile(path.join(dir, 'log.jsonl'), [step(1, 5), step(2, 4.5), step(3, 4.2)].join('\n'));
+    const write = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    try {
+      await buildCli().parseAsync(['node', 'vatt', 'plot', 'curves', dir]);
+    } finally {
+      write.mockRestore();
+    }
+    const svg = await fs.readFile(path.join(dir, 'plots', 'curves.svg'), 'utf8');
+    expect(svg.match(/points="/g)).toHaveLength(4);
+    await fs.rm(dir, { recursive: true });
+  });
+
+  test('a folder without log.jsonl is an error naming the expected file', async () => {
+    const { commandPlotCurves } = await import('../cli/plot_commands.js');
+    await expect(commandPlotCurves('/nonexistent-run', { png: false, backend: 'cpu' })).rejects.toThrow(/no training log at \/nonexistent-run\/log\.jsonl/);
   });
 });
