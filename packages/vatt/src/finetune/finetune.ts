@@ -99,25 +99,6 @@ function logitsOf(clf: Classifier, pre: VattPreprocessor, views: ReadonlyArray<U
   return { logits, targets };
 }
 
-/**
- * tf.train.momentum whose `learningRate` field can be set each step: tfjs's SGD-family optimizers bake
- * the rate into a constant at construction (`setLearningRate` renews it), while the Trainer assigns the
- * field, so the field is routed to `setLearningRate`.
- */
-export function scheduledMomentum(lr: number, momentum: number): tf.MomentumOptimizer {
-  const opt = tf.train.momentum(lr, momentum);
-  let current = lr;
-  Object.defineProperty(opt, 'learningRate', {
-    configurable: true,
-    get: () => current,
-    set: (v: number) => {
-      if (v === current) return;
-      current = v;
-      opt.setLearningRate(v);
-    },
-  });
-  return opt;
-}
 
 /** Trains `clf` in place. Returns the per-step results and the last checkpoint (when `outDir` is set). */
 export async function finetuneClassifier(clf: Classifier, pre: VattPreprocessor, train: readonly ClassificationExample[], opts: FinetuneOptions): Promise<{ history: StepResult[]; lastCheckpoint: string | null }> {
@@ -134,7 +115,7 @@ export async function finetuneClassifier(clf: Classifier, pre: VattPreprocessor,
     schedule: { kind: 'code', baseLr: opts.lr ?? 0.005, endLr: 0, warmupSteps: opts.warmup ?? Math.floor(steps / 10), totalSteps: steps },
     clipNorm: opts.clipNorm ?? 0.75,
     clipFilter: (name) => name.startsWith(clf.backbonePrefix),
-    makeOptimizer: (lr) => scheduledMomentum(lr, momentum),
+    makeOptimizer: (lr) => tf.train.momentum(lr, momentum),
   });
   random.setSeed(seed);
   let lastCheckpoint: string | null = null;

@@ -80,7 +80,7 @@ export class Trainer {
   /** One optimisation step on `forward` (which runs the model in training mode and returns the loss). */
   async trainStep(forward: () => StepOutput): Promise<StepResult> {
     const lr = learningRateAt(this.opts.schedule, this.step);
-    this.optimizer.learningRate = lr;
+    this.setLearningRate(lr);
     const snapshot = this.frozenStats.map(([, v]) => tf.clone(v));
     let metrics: Record<string, tf.Scalar> = {};
     const vars = this.params.map(([, v]) => v);
@@ -126,6 +126,17 @@ export class Trainer {
     const result: StepResult = { step: this.step + 1, loss, lr, gradNorm, skipped, reason, metrics: metricValues };
     this.step++;
     return result;
+  }
+
+  /**
+   * tfjs's SGD and momentum optimizers read their rate through `setLearningRate` (they cache it as a
+   * tensor); Adam reads the `learningRate` field on every step.
+   */
+  private setLearningRate(lr: number): void {
+    const o = this.optimizer as SlotOptimizer & { setLearningRate?: (lr: number) => void };
+    if (o.learningRate === lr) return;
+    if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+    else o.learningRate = lr;
   }
 
   /**

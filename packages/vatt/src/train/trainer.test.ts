@@ -1,0 +1,33 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Dense, random } from '@vatt/transformer';
+import { useBackend } from '@vatt-testing/backends';
+import { Trainer } from './trainer.js';
+
+beforeAll(() => useBackend('cpu'));
+
+describe('Trainer', () => {
+  test('the learning-rate schedule reaches SGD-family optimizers too (they cache the rate)', async () => {
+    random.setSeed(0);
+    const layer = new Dense('d', 1, 1, { useBias: false });
+    layer.kernel.assign(tf.tensor2d([[1]]));
+    const trainer = new Trainer({
+      model: layer,
+      schedule: { kind: 'code', baseLr: 0.1, endLr: 0, warmupSteps: 2, totalSteps: 4 },
+      makeOptimizer: (lr) => tf.train.sgd(lr),
+    });
+    const x = tf.tensor2d([[1]]);
+    const kernels: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      // loss = w, gradient 1: plain SGD moves w by exactly -lr.
+      const r = await trainer.trainStep(() => ({ loss: tf.sum(layer.apply(x)) as tf.Scalar }));
+      kernels.push((await layer.kernel.data())[0]);
+      expect(r.lr).toBeCloseTo([0, 0.05, 0.1][i], 12);
+    }
+    expect(kernels[0]).toBeCloseTo(1, 6); // warmup starts at lr 0
+    expect(kernels[1]).toBeCloseTo(0.95, 6);
+    expect(kernels[2]).toBeCloseTo(0.85, 6);
+    x.dispose();
+    trainer.dispose();
+    layer.dispose();
+  });
+});
