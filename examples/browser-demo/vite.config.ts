@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+export default defineConfig({
+  root: here('.'),
+  // Relative asset URLs: the built page works from any directory of a static server.
+  base: './',
+  resolve: {
+    alias: [
+      // `vatt/browser` needs only the embedded dataset of @vatt/data (pure TS). The package's main entry
+      // also exports its Node readers (ffmpeg, fs, worker_threads), which cannot be bundled for a browser.
+      { find: /^@vatt\/data$/, replacement: here('../../packages/data/src/embedded/index.ts') },
+      // The path/url imports of tsup's ESM shims (see src/node_stubs.ts).
+      { find: /^(node:)?(path|url)$/, replacement: here('src/node_stubs.ts') },
+    ],
+  },
+  build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096 },
+});
