@@ -1,7 +1,6 @@
 /** Implementations of the `vatt` CLI commands (argument parsing lives in main.ts). */
 import * as tf from '@tensorflow/tfjs-core';
 import { SingleBar, Presets } from 'cli-progress';
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { setupBackend, type BackendChoice } from '../backend.js';
 import { embeddedSplits } from '../data/embedded.js';
@@ -14,31 +13,11 @@ import { evaluationClips, readSource } from '../data/sources.js';
 import type { Clip } from '../data/clips.js';
 import type { PreprocessingConfig } from '../model/config.js';
 import { buildVocabulary } from '@vatt/tokenizers';
-import { CheckpointManager } from '../checkpoint/checkpoint.js';
 import { countParameters } from '@vatt/transformer';
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
+import { out, resolveCheckpoint, writeJsonAtomic } from './args.js';
 
-async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(value, null, 1));
-  await fs.rename(tmp, file);
-}
 
-/** Resolves a checkpoint argument: a checkpoint directory, or a run directory (its newest checkpoint). */
-async function resolveCheckpoint(p: string): Promise<string> {
-  try {
-    await fs.access(path.join(p, 'model.json'));
-    return p;
-  } catch {
-    for (const dir of [path.join(p, 'checkpoints'), p]) {
-      const latest = await new CheckpointManager(dir).latest().catch(() => null);
-      if (latest) return latest.path;
-    }
-  }
-  throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
-}
 
 function progressReporter(total: number, quiet: boolean) {
   if (quiet) return { step: (_r: StepRecord) => {}, stop: () => {} };

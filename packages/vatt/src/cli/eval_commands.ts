@@ -5,11 +5,11 @@
  * `vatt eval captions <checkpoint>`: retrieval with several captions per clip and a similarity export.
  * (`vatt eval retrieval` lives in commands.ts.)
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { random } from '@vatt/transformer';
-import { BACKEND_CHOICES, setupBackend, type BackendChoice } from '../backend.js';
+import { setupBackend, type BackendChoice } from '../backend.js';
 import { linearProbe, type LinearProbeReport, type ProbeHead } from '../eval/linear_probe.js';
 import { formatMultiCaption, multiCaptionRetrieval, similarityToNpy } from '../eval/multi_caption.js';
 import { embeddedSplits } from '../data/embedded.js';
@@ -17,47 +17,14 @@ import type { ClassificationMetrics, MultiLabelMetrics } from '../eval/metrics.j
 import { encodeAudio, encodeVideo, type Matrix } from '../model/encode.js';
 import { loadVatt } from '../model/load.js';
 import { VattPreprocessor } from '../model/preprocess.js';
-import { CheckpointManager } from '../checkpoint/checkpoint.js';
 import { AudioClassifier, VideoClassifier } from '../finetune/classifier.js';
 import { evaluateClassifier, finetuneClassifier } from '../finetune/finetune.js';
 import { loadLabelledSource, type EmbeddedLabel, type LabelledSource, type Modality } from '../finetune/sources.js';
 
-const out = (s: string) => process.stdout.write(`${s}\n`);
+import { backendOption, float, int, out, resolveCheckpoint, writeJsonAtomic } from './args.js';
 
-function int(name: string, min = 0) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-}
-function float(name: string, min = -Infinity, max = Infinity) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${v}"`);
-    return n;
-  };
-}
 
-async function resolveCheckpoint(p: string): Promise<string> {
-  try {
-    await fs.access(path.join(p, 'model.json'));
-    return p;
-  } catch {
-    for (const dir of [path.join(p, 'checkpoints'), p]) {
-      const latest = await new CheckpointManager(dir).latest().catch(() => null);
-      if (latest) return latest.path;
-    }
-  }
-  throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
-}
 
-async function writeJson(file: string, value: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(value, (_k, v) => (v instanceof Float32Array ? undefined : v), 1));
-  await fs.rename(tmp, file);
-}
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
@@ -133,7 +100,7 @@ export async function commandEvalLinear(ckptArg: string, o: LinearCliOptions): P
     );
     out(table(`linear probe (${report.head}, ${o.epochs} epochs) on frozen ${source.modality} [AGG] features: ${report.numTrain} train rows, ${report.numTest} test examples; loss ${report.firstLoss.toFixed(3)} -> ${report.finalLoss.toFixed(3)}`, classificationRows(report.metrics)));
     const result = { checkpoint: dir, data: source.description, classes: source.classes, ...report };
-    if (o.json) await writeJson(o.json, { ...result, probabilities: undefined });
+    if (o.json) await writeJsonAtomic(o.json, { ...result, probabilities: undefined });
     return result;
   } finally {
     loaded.model.dispose();
@@ -192,7 +159,7 @@ export async function commandEvalFinetune(ckptArg: string, o: FinetuneCliOptions
       classification: evaluation.classification,
       multiLabel: evaluation.multiLabel,
     };
-    if (o.json) await writeJson(o.json, result);
+    if (o.json) await writeJsonAtomic(o.json, result);
     return result;
   } finally {
     clf.dispose();
@@ -216,10 +183,10 @@ export async function commandEvalCaptions(ckptArg: string, o: { similarity?: str
     if (o.similarity) {
       await fs.mkdir(path.dirname(path.resolve(o.similarity)), { recursive: true });
       if (o.similarity.endsWith('.npy')) await fs.writeFile(o.similarity, similarityToNpy(similarity));
-      else await writeJson(o.similarity, { shape: [similarity.rows, similarity.cols], captionVideo: Array.from(similarity.captionVideo), data: Array.from(similarity.data) });
+      else await writeJsonAtomic(o.similarity, { shape: [similarity.rows, similarity.cols], captionVideo: Array.from(similarity.captionVideo), data: Array.from(similarity.data) });
       out(`wrote the ${similarity.rows} x ${similarity.cols} caption x video similarity to ${o.similarity}`);
     }
-    if (o.json) await writeJson(o.json, { checkpoint: dir, ...metrics });
+    if (o.json) await writeJsonAtomic(o.json, { checkpoint: dir, ...metrics });
     return report;
   } finally {
     loaded.model.dispose();
@@ -234,7 +201,7 @@ function commonOptions(c: Command): Command {
     .option('--clips <n>', 'views per test example (audio windows), predictions averaged', int('--clips', 1), 4)
     .option('--seed <n>', 'random seed', int('--seed'), 1)
     .option('--json <file>', 'also write the results as JSON')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto'));
+    .addOption(backendOption());
 }
 
 /** Adds `linear` and `finetune` under the `eval` command (created if missing). */
@@ -273,7 +240,7 @@ export function registerEvalCommands(program: Command): void {
     .description('zero-shot retrieval with every caption of each held-out clip as a query (MSR-VTT style); similarity export')
     .option('--similarity <file>', 'write the caption x video similarity matrix (.npy for NumPy, else JSON)')
     .option('--json <file>', 'also write the metrics as JSON')
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto'))
+    .addOption(backendOption())
     .action(async (ckpt: string, o: { similarity?: string; json?: string; backend: BackendChoice }) => {
       await commandEvalCaptions(ckpt, o);
     });

@@ -8,29 +8,14 @@
  *   vatt embed <ckpt>              write embeddings of inputs as JSON
  *   vatt info <ckpt>               print a checkpoint's config and parameter counts
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command } from 'commander';
 import { existsSync, realpathSync } from 'node:fs';
-import { BACKEND_CHOICES } from '../backend.js';
+import { backendOption, float, int } from './args.js';
 import { commandEmbed, commandInfo, commandMain, commandPretrain, commandRetrieval } from './commands.js';
 import { registerEvalCommands } from './eval_commands.js';
 import { registerPlotCommands } from './plot_commands.js';
 
-function int(name: string, min = 0) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-}
-function float(name: string, min = -Infinity, max = Infinity) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${v}"`);
-    return n;
-  };
-}
 
-const backendOption = () => new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto');
 
 export function buildCli(): Command {
   const program = new Command('vatt')

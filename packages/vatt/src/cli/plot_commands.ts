@@ -5,8 +5,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { BACKEND_CHOICES, setupBackend, type BackendChoice } from '../backend.js';
-import { CheckpointManager } from '../checkpoint/checkpoint.js';
+import { setupBackend, type BackendChoice } from '../backend.js';
+import { backendOption, resolveCheckpoint } from './args.js';
 import { embeddedSplits } from '../data/embedded.js';
 import { encodeText, encodeVideo } from '../model/encode.js';
 import { loadVatt, type LoadedVatt } from '../model/load.js';
@@ -35,14 +35,6 @@ function positive(name: string, integer: boolean) {
 }
 
 /** A checkpoint directory, or a run directory's newest checkpoint. */
-async function checkpointDir(p: string): Promise<string> {
-  if (await fs.access(path.join(p, 'model.json')).then(() => true, () => false)) return p;
-  for (const dir of [path.join(p, 'checkpoints'), p]) {
-    const latest = await new CheckpointManager(dir).latest().catch(() => null);
-    if (latest) return latest.path;
-  }
-  throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
-}
 
 async function save(file: string, svg: string, png: boolean) {
   for (const f of await writePlot(file, svg, { png })) out(`wrote ${f}`);
@@ -51,7 +43,7 @@ async function save(file: string, svg: string, png: boolean) {
 /** Loads a checkpoint and the embedded held-out split it was trained next to (same seed). */
 async function heldoutOf(ckptArg: string, backend: BackendChoice) {
   await setupBackend(backend);
-  const dir = await checkpointDir(ckptArg);
+  const dir = await resolveCheckpoint(ckptArg);
   const loaded: LoadedVatt<TrainingState> = await loadVatt<TrainingState>(dir);
   const splits = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
   return { dir, loaded, clips: splits.dataset.heldout };
@@ -95,7 +87,7 @@ export function registerPlotCommands(program: Command): void {
   const common = (c: Command) => c.option('--out <file.svg>', 'output SVG file').option('--png', 'also write a PNG next to the SVG (needs @resvg/resvg-js)', false);
   common(plot.command('curves <run-dir>').description('loss, loss_va, loss_vt and learning rate against step, from <run-dir>/log.jsonl (default output <run-dir>/plots/curves.svg)')).action(commandPlotCurves);
   common(plot.command('similarity <checkpoint>').description('heatmap of held-out caption x video cosine similarities in S_vt (default output similarity.svg)'))
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto'))
+    .addOption(backendOption())
     .action(commandPlotSimilarity);
   common(plot.command('tsne <checkpoint>').description("t-SNE of held-out video [AGG] features coloured by an attribute (paper Figure 2; default output tsne-<label>.svg)"))
     .addOption(new Option('--label <attribute>', 'colour the points by this attribute').choices(TSNE_LABELS).default('color'))
@@ -105,6 +97,6 @@ export function registerPlotCommands(program: Command): void {
       if (!Number.isInteger(Number(v))) throw new InvalidArgumentError(`--seed must be an integer, got "${v}"`);
       return Number(v);
     }, 0)
-    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto'))
+    .addOption(backendOption())
     .action(commandPlotTsne);
 }

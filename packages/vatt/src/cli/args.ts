@@ -1,0 +1,46 @@
+/** What every `vatt` command shares: argument parsers, the backend option, checkpoint lookup, JSON output. */
+import { InvalidArgumentError, Option } from 'commander';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { BACKEND_CHOICES } from '../backend.js';
+import { CheckpointManager } from '../checkpoint/checkpoint.js';
+
+export const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/** An integer option >= min; the error names the option and the value. */
+export function int(name: string, min = 0) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
+    return n;
+  };
+}
+
+/** A number option in [min, max]. */
+export function float(name: string, min = -Infinity, max = Infinity) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a number in [${min}, ${max}], got "${v}"`);
+    return n;
+  };
+}
+
+export const backendOption = () => new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto');
+
+/** A checkpoint directory (with model.json), or a run directory whose newest complete checkpoint is used. */
+export async function resolveCheckpoint(p: string): Promise<string> {
+  if (await fs.access(path.join(p, 'model.json')).then(() => true, () => false)) return p;
+  for (const dir of [path.join(p, 'checkpoints'), p]) {
+    const latest = await new CheckpointManager(dir).latest().catch(() => null);
+    if (latest) return latest.path;
+  }
+  throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
+}
+
+/** Writes JSON atomically (temporary name, then rename); typed arrays are left out. */
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  await fs.writeFile(tmp, JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? undefined : v), 1));
+  await fs.rename(tmp, file);
+}
