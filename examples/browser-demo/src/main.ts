@@ -108,8 +108,9 @@ async function start(): Promise<void> {
     ev.preventDefault();
     void search(queryInput.value);
   });
-  // Example queries: the descriptions of a few held-out clips spread over the set (other colours and shapes).
-  const stride = Math.max(1, Math.floor(heldout.length / 6));
+  // Example queries: the descriptions of six held-out clips spread over the set. The stride is one more
+  // than n/6 so that it does not line up with the dataset's colour x shape x motion order.
+  const stride = Math.floor(heldout.length / 6) + 1;
   const presets = heldout.filter((_, i) => i % stride === 0).map((c) => c.captions[0]).slice(0, 6);
   presetsEl.replaceChildren(
     ...presets.map((p) => {
