@@ -11,7 +11,7 @@ export function libraryConfig(overrides: Options = {}): Options {
     dts: { compilerOptions: { paths: {}, rootDir: 'src', types: ['node'] } },
     clean: true,
     sourcemap: true,
-    shims: true,
+    shims: false,
     target: 'es2022',
     external: [/^@tensorflow\//, /^@vatt\//],
     ...overrides,
