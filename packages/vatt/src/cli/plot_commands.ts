@@ -75,7 +75,9 @@ export async function commandPlotTsne(ckptArg: string, o: PlotOptions & { label:
     const video = await encodeVideo(loaded.model, loaded.preprocessor, clips.map((c) => c.video));
     const labels = clips.map((c) => c.attributes[o.label]);
     const perplexity = Math.min(o.perplexity, Math.max(1, Math.floor((clips.length - 1) / 3)));
-    const { svg } = tsnePlot(video.features, labels, { perplexity, iterations: o.iterations, seed: o.seed, title: `t-SNE of held-out video [AGG] features by ${o.label}` });
+    // Coloured by colour, each point gets the colour it shows (a grey stands in for white).
+    const colors = o.label === 'color' ? { red: '#d62728', green: '#2ca02c', blue: '#1f77b4', yellow: '#e6c200', purple: '#9467bd', white: '#9e9e9e' } : undefined;
+    const { svg } = tsnePlot(video.features, labels, { perplexity, iterations: o.iterations, seed: o.seed, colors, title: `t-SNE of held-out video [AGG] features by ${o.label}` });
     await save(o.out ?? `tsne-${o.label}.svg`, svg, o.png);
   } finally {
     loaded.model.dispose();

@@ -39,9 +39,9 @@ export function similarityPlot(texts: Matrix, videos: Matrix, textLabels: readon
  * @example
  * const { svg } = tsnePlot(video.features, heldout.map((c) => c.attributes.color), { seed: 0 });
  */
-export function tsnePlot(features: Matrix, labels: readonly string[], options: TsneOptions & { title?: string } = {}): { svg: string; points: Float32Array } {
+export function tsnePlot(features: Matrix, labels: readonly string[], options: TsneOptions & { title?: string; colors?: Readonly<Record<string, string>> } = {}): { svg: string; points: Float32Array } {
   if (labels.length !== features.rows) throw new Error(`tsnePlot: ${features.rows} feature rows but ${labels.length} labels`);
   const points = tsne(features, options);
-  const svg = scatter({ title: options.title ?? 't-SNE of video [AGG] features', points: labels.map((label, i) => ({ x: points[2 * i], y: points[2 * i + 1], label })) });
+  const svg = scatter({ title: options.title ?? 't-SNE of video [AGG] features', colors: options.colors, points: labels.map((label, i) => ({ x: points[2 * i], y: points[2 * i + 1], label })) });
   return { svg, points };
 }

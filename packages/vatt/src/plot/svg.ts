@@ -52,6 +52,8 @@ export interface ScatterSpec {
   points: readonly ScatterPoint[];
   width?: number;
   height?: number;
+  /** Colour per class label (e.g. the embedded dataset's colours); others get the palette. */
+  colors?: Readonly<Record<string, string>>;
 }
 
 /** Colours of the series and classes (Tableau 10, colour-blind friendly). */
@@ -126,9 +128,9 @@ function axes(body: string[], w: number, h: number, xr: [number, number], yr: [n
   return { px, py, pw, ph };
 }
 
-function legend(body: string[], x: number, y: number, names: readonly string[], marker: 'line' | 'dot') {
+function legend(body: string[], x: number, y: number, names: readonly string[], marker: 'line' | 'dot', colorOf: (name: string, i: number) => string = (_n, i) => PALETTE[i % PALETTE.length]) {
   names.forEach((name, i) => {
-    const c = PALETTE[i % PALETTE.length];
+    const c = colorOf(name, i);
     const yy = y + i * 15;
     body.push(marker === 'line' ? `<line x1="${x}" x2="${x + 16}" y1="${yy}" y2="${yy}" stroke="${c}" stroke-width="2"/>` : `<circle cx="${x + 8}" cy="${yy}" r="4" fill="${c}"/>`);
     body.push(text(x + 20, yy + 4, name));
@@ -236,11 +238,12 @@ export function scatter(spec: ScatterSpec): string {
   const body: string[] = [];
   const legendWidth = 16 + 7 * Math.max(...classes.map((c) => c.length)) + 20;
   const { px, py } = axes(body, w - legendWidth, h, extent(spec.points.map((p) => p.x)), extent(spec.points.map((p) => p.y)), { title: spec.title, xLabel: 't-SNE 1', yLabel: 't-SNE 2' });
+  const colorOf = (label: string, i = classes.indexOf(label)) => spec.colors?.[label] ?? PALETTE[i % PALETTE.length];
   for (const p of spec.points) {
-    const c = PALETTE[classes.indexOf(p.label) % PALETTE.length];
+    const c = colorOf(p.label);
     body.push(`<circle cx="${num(px(p.x))}" cy="${num(py(p.y))}" r="4" fill="${c}" fill-opacity="0.85" stroke="white" stroke-width="0.5"><title>${esc(p.label)}</title></circle>`);
   }
-  legend(body, w - legendWidth + 4, MARGIN.top + 8, classes, 'dot');
+  legend(body, w - legendWidth + 4, MARGIN.top + 8, classes, 'dot', colorOf);
   return svgDocument(w, h, body);
 }
 
