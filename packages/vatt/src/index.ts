@@ -26,3 +26,5 @@ export * from './finetune/finetune.js';
 export * from './finetune/losses.js';
 export * from './finetune/views.js';
 export * from './finetune/sources.js';
+export { chunkedPretrainGrads } from './train/grad_cache.js';
+export type { GradientsResult } from './train/trainer.js';

@@ -55,6 +55,7 @@ interface PretrainCliOptions {
   warmup: number;
   schedule: string;
   dropRate: number;
+  microBatch?: number;
   clipNorm: number;
   seed: number;
   out: string;
@@ -92,6 +93,7 @@ async function runPretrain(o: PretrainCliOptions) {
     warmup: o.warmup,
     schedule: o.schedule as PretrainOptions['schedule'],
     dropRate: o.dropRate,
+    microBatch: o.microBatch,
     clipNorm: o.clipNorm,
     seed: o.seed,
     outDir: o.out,

@@ -43,6 +43,7 @@ export function buildCli(): Command {
     .option('--warmup <n>', 'warmup steps', int('--warmup'), 50)
     .option('--schedule <kind>', 'code | paper | constant', 'code')
     .option('--drop-rate <x>', 'DropToken rate for video and audio (0 disables)', float('--drop-rate', 0, 0.99), 0.5)
+    .option('--micro-batch <n>', 'clips per forward/backward pass; the loss still uses the whole batch (saves memory)', int('--micro-batch', 1))
     .option('--clip-norm <x>', 'global-norm gradient clipping (0 = off)', float('--clip-norm', 0), 0)
     .option('--seed <n>', 'random seed', int('--seed'), 0)
     .option('--out <dir>', 'run directory (checkpoints, log.jsonl)', 'runs/pretrain')

@@ -18,6 +18,7 @@ import { loaderBatches, pretrainBatchFromLoader } from '../data/sources.js';
 import type { Sample } from '@vatt/data';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { Trainer, type StepResult } from './trainer.js';
+import { chunkedPretrainGrads } from './grad_cache.js';
 
 export interface PretrainOptions {
   preset: PresetName;
@@ -29,6 +30,11 @@ export interface PretrainOptions {
   endLrFraction?: number;
   /** DropToken rate for video and audio (0 disables). */
   dropRate: number;
+  /**
+   * Clips per forward/backward pass; the loss still sees the whole batch as negatives (gradient cache,
+   * train/grad_cache.ts). Bounds activation memory (the wasm heap stops at 4 GiB). Default: the batch.
+   */
+  microBatch?: number;
   clipNorm: number;
   seed: number;
   outDir: string;
@@ -188,10 +194,13 @@ export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab:
     let t0 = Date.now();
     for (let step = startStep; step < opts.steps; step++) {
       const { batch, epoch } = await nextBatch(step);
-      const r = await trainer.trainStep(() => {
-        const terms = model.pretrainLoss(batch);
-        return { loss: terms.total, metrics: { loss_va: terms.videoAudio, loss_vt: terms.videoText } };
-      });
+      const r =
+        opts.microBatch && opts.microBatch < opts.batchSize
+          ? await trainer.stepWith((vars) => chunkedPretrainGrads(model, batch, opts.microBatch!, vars))
+          : await trainer.trainStep(() => {
+              const terms = model.pretrainLoss(batch);
+              return { loss: terms.total, metrics: { loss_va: terms.videoAudio, loss_vt: terms.videoText } };
+            });
       tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds, ...(batch.textMask ? [batch.textMask] : [])]);
       const now = Date.now();
       const record: StepRecord = { ...r, epoch, stepsPerSec: 1000 / Math.max(1, now - t0), tensors: tf.memory().numTensors };

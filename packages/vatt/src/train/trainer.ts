@@ -19,6 +19,13 @@ export interface StepOutput {
 }
 
 /** The outcome of one `trainStep` (host numbers; no tensors). */
+/** A loss, gradients keyed by `tf.Variable.name`, and optional scalars to log. */
+export interface GradientsResult {
+  value: tf.Scalar;
+  grads: tf.NamedTensorMap;
+  metrics?: Record<string, tf.Scalar>;
+}
+
 export interface StepResult {
   step: number;
   loss: number;
@@ -78,17 +85,29 @@ export class Trainer {
   }
 
   /** One optimisation step on `forward` (which runs the model in training mode and returns the loss). */
-  async trainStep(forward: () => StepOutput): Promise<StepResult> {
+  trainStep(forward: () => StepOutput): Promise<StepResult> {
+    return this.stepWith((vars) => {
+      let metrics: Record<string, tf.Scalar> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const out = forward();
+        metrics = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, t]) => [k, tf.keep(t)]));
+        return out.loss;
+      }, vars);
+      return { value, grads, metrics };
+    });
+  }
+
+  /**
+   * One optimisation step whose loss and gradients (keyed by variable name) come from `compute`, for
+   * steps that assemble their gradients themselves (e.g. `chunkedPretrainGrads`). The trainer takes
+   * ownership of the returned tensors.
+   */
+  async stepWith(compute: (vars: tf.Variable[]) => GradientsResult | Promise<GradientsResult>): Promise<StepResult> {
     const lr = learningRateAt(this.opts.schedule, this.step);
     this.setLearningRate(lr);
     const snapshot = this.frozenStats.map(([, v]) => tf.clone(v));
-    let metrics: Record<string, tf.Scalar> = {};
     const vars = this.params.map(([, v]) => v);
-    const { value, grads } = tf.variableGrads(() => {
-      const out = forward();
-      metrics = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, t]) => [k, tf.keep(t)]));
-      return out.loss;
-    }, vars);
+    const { value, grads, metrics = {} } = await compute(vars);
     // tfjs optimizers index their slots by position: every parameter gets a gradient (zeros when unused).
     const ordered = this.params.map(([, v]) => grads[v.name] ?? (grads[v.name] = tf.zerosLike(v)));
     const clipIdx = this.params.map(([n], i) => (!this.opts.clipFilter || this.opts.clipFilter(n) ? i : -1)).filter((i) => i >= 0);
