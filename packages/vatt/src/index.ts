@@ -16,7 +16,7 @@ export { zeroShotRetrieval, formatZeroShot, type ZeroShotReport } from './eval/z
 export { pretrain, batchIndices, makePretrainBatch, type PretrainOptions, type PretrainData, type PretrainEvents, type PretrainResult, type StepRecord, type TrainingState } from './train/pretrain.js';
 export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
 export { readSource, evaluationClips, clipConfigFor, loaderBatches, pretrainBatchFromLoader, type SourceInfo } from './data/sources.js';
-export type { Clip, ClipDataset } from './data/clips.js';
+export { candidateCaptions, type Clip, type ClipDataset } from './data/clips.js';
 export * from './plot/index.js';
 export * from './eval/metrics.js';
 export * from './eval/multi_caption.js';

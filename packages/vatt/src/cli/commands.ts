@@ -1,5 +1,4 @@
 /** Implementations of the `vatt` CLI commands (argument parsing lives in main.ts). */
-import * as tf from '@tensorflow/tfjs-core';
 import { SingleBar, Presets } from 'cli-progress';
 import * as path from 'node:path';
 import { setupBackend, type BackendChoice } from '../backend.js';
@@ -229,5 +228,4 @@ export async function commandInfo(ckptArg: string): Promise<void> {
   out(`vocabulary: ${loaded.vocab.length} words`);
   if (loaded.training) out(`training: step ${loaded.training.step} (skipped ${loaded.training.skippedSteps}), seed ${loaded.training.seed}, options ${JSON.stringify(loaded.training.options)}`);
   m.dispose();
-  void tf;
 }

@@ -15,3 +15,13 @@ export interface ClipDataset {
   readonly size: number;
   clip(index: number): Clip;
 }
+
+/**
+ * The K caption candidates of each clip, flattened clip by clip (row j*K + l = candidate l of clip j):
+ * a clip with fewer captions repeats them; one without any gets empty (all-padding) captions.
+ */
+export function candidateCaptions(perClip: ReadonlyArray<readonly string[]>, k: number): string[] {
+  const out: string[] = [];
+  for (const c of perClip) for (let l = 0; l < k; l++) out.push(c.length ? c[l % c.length] : '');
+  return out;
+}

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { PreprocessingConfig } from '../model/config.js';
 import type { VattPreprocessor } from '../model/preprocess.js';
 import type { PretrainBatch } from '../model/vatt.js';
-import type { Clip } from './clips.js';
+import { candidateCaptions, type Clip } from './clips.js';
 import { epochOrder } from './order.js';
 
 export interface SourceInfo {
@@ -64,9 +64,7 @@ export function pretrainBatchFromLoader(pre: VattPreprocessor, b: Batch): Pretra
   const clips = Array.from({ length: n }, (_, i) => b.video!.subarray(i * per, (i + 1) * per));
   const aper = b.audio.length / n;
   const waves = Array.from({ length: n }, (_, i) => b.audio!.subarray(i * aper, (i + 1) * aper));
-  const k = pre.config.text.numCandidates;
-  const captions: string[] = [];
-  for (const c of b.captions) for (let l = 0; l < k; l++) captions.push(c.length ? c[l % c.length] : '');
+  const captions = candidateCaptions(b.captions, pre.config.text.numCandidates);
   const { patches, grid } = pre.videoPatches(clips);
   return {
     videoPatches: patches,

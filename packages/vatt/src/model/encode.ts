@@ -48,7 +48,7 @@ async function encodeBatched<T, K extends string>(
   if (!(bs >= 1)) throw new Error(`encode: batchSize must be >= 1, got ${bs}`);
   if (!items.length) throw new Error('encode: nothing to encode');
   const parts = new Map<K, Float32Array[]>();
-  let cols = new Map<K, number>();
+  const cols = new Map<K, number>();
   for (let i = 0; i < items.length; i += bs) {
     const out = run(items.slice(i, i + bs));
     for (const [k, t] of Object.entries(out) as Array<[K, tf.Tensor2D]>) {
@@ -70,7 +70,6 @@ async function encodeBatched<T, K extends string>(
     }
     result[k] = { data, rows: items.length, cols: c };
   }
-  cols = new Map();
   return result;
 }
 

@@ -90,14 +90,20 @@ export function chunkedPretrainGrads(model: VATT, batch: PretrainBatch, chunkSiz
       temperature: model.config.temperature,
       paperWeighting: model.config.lossWeighting === 'paper',
     });
-  const terms = lossOf(all.videoVa, all.videoVt, all.audioVa, all.textVt);
-  const { value: lossAgain, grads: embGrads } = tf.valueAndGrads((vva: tf.Tensor, vvt: tf.Tensor, ava: tf.Tensor, tvt: tf.Tensor) => lossOf(vva as tf.Tensor2D, vvt as tf.Tensor2D, ava as tf.Tensor2D, tvt as tf.Tensor2D).total)([
+  let videoAudio: tf.Scalar | undefined;
+  let videoText: tf.Scalar | undefined;
+  const { value: total, grads: embGrads } = tf.valueAndGrads((vva: tf.Tensor, vvt: tf.Tensor, ava: tf.Tensor, tvt: tf.Tensor) => {
+    const t = lossOf(vva as tf.Tensor2D, vvt as tf.Tensor2D, ava as tf.Tensor2D, tvt as tf.Tensor2D);
+    videoAudio = tf.keep(t.videoAudio);
+    videoText = tf.keep(t.videoText);
+    return t.total;
+  })([
     all.videoVa,
     all.videoVt,
     all.audioVa,
     all.textVt,
   ]);
-  tf.dispose([lossAgain, ...Object.values(all)]);
+  tf.dispose(Object.values(all));
 
   // (3) Per chunk: replay the forward pass with a tape and push the cached gradient through it.
   let summed: tf.NamedTensorMap = {};
@@ -119,5 +125,5 @@ export function chunkedPretrainGrads(model: VATT, batch: PretrainBatch, chunkSiz
   });
   random.setRandomState(endState);
   tf.dispose(embGrads);
-  return { value: terms.total, grads: summed, metrics: { loss_va: terms.videoAudio, loss_vt: terms.videoText } };
+  return { value: total as tf.Scalar, grads: summed, metrics: { loss_va: videoAudio!, loss_vt: videoText! } };
 }

@@ -12,7 +12,7 @@ import { CheckpointManager, loadCheckpoint } from '../checkpoint/checkpoint.js';
 import { getPreset, type PreprocessingConfig, type PresetName, type VattConfig } from '../model/config.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT, type PretrainBatch } from '../model/vatt.js';
-import type { ClipDataset } from '../data/clips.js';
+import { candidateCaptions, type ClipDataset } from '../data/clips.js';
 import { epochOrder } from '../data/order.js';
 import { loaderBatches, pretrainBatchFromLoader } from '../data/sources.js';
 import type { Sample } from '@vatt/data';
@@ -88,12 +88,8 @@ export function batchIndices(numClips: number, batchSize: number, seed: number, 
 /** Builds the tokenised batch for `indices` (tensors owned by the caller). */
 export function makePretrainBatch(pre: VattPreprocessor, data: ClipDataset, indices: readonly number[]): PretrainBatch {
   const clips = indices.map((i) => data.clip(i));
-  const k = pre.config.text.numCandidates;
-  const captions: string[] = [];
-  for (const c of clips) {
-    if (c.captions.length < 1) throw new Error(`pretrain: clip ${c.id} has no captions`);
-    for (let l = 0; l < k; l++) captions.push(c.captions[l % c.captions.length]);
-  }
+  for (const c of clips) if (c.captions.length < 1) throw new Error(`pretrain: clip ${c.id} has no captions`);
+  const captions = candidateCaptions(clips.map((c) => c.captions), pre.config.text.numCandidates);
   const { patches, grid } = pre.videoPatches(clips.map((c) => c.video));
   return {
     videoPatches: patches,

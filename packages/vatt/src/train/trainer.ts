@@ -138,7 +138,8 @@ export class Trainer {
         list.push({ name: v.name, tensor: clip !== 1 && clipSet.has(i) ? tf.mul(g, clip) : g });
       });
       this.optimizer.applyGradients(list);
-      for (const { tensor } of list) if (!Object.values(grads).includes(tensor)) tensor.dispose();
+      const own = new Set(Object.values(grads));
+      for (const { tensor } of list) if (!own.has(tensor)) tensor.dispose();
     }
     tf.dispose(snapshot);
     tf.dispose(Object.values(grads));
