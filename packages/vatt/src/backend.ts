@@ -5,6 +5,7 @@
  * start throws an error saying what to install.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { installWasmKernels } from '@vatt/transformer';
 
 /** A backend to ask `setupBackend` for; `auto` picks the fastest one present (see the file comment). */
 export type BackendChoice = 'auto' | 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -64,7 +65,9 @@ async function tryWebGpu(allowSoftware: boolean): Promise<string | null> {
 async function tryWasm(): Promise<boolean> {
   try {
     await importOptional('@tensorflow/tfjs-backend-wasm');
-    return await tf.setBackend('wasm');
+    if (!(await tf.setBackend('wasm'))) return false;
+    installWasmKernels(); // batched matMuls on XNNPACK, no copies for Identity/Cast
+    return true;
   } catch {
     return false;
   }

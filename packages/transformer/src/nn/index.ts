@@ -4,3 +4,4 @@ export { dropout, Dropout } from './dropout.js';
 export { Embedding, type EmbeddingOptions } from './embedding.js';
 export { LayerNorm, RMSNorm, BatchNorm, type NormOptions, type BatchNormOptions } from './norm.js';
 export { matMul } from './matmul.js';
+export { installWasmKernels, WASM_BATCH_MATMUL } from './wasm-kernels.js';
