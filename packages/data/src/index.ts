@@ -50,6 +50,7 @@ export { loadClip, resolveClipConfig } from './loader/clip.js';
 export type { ClipConfig, VideoClipConfig, AudioClipConfig, LoadedClip } from './loader/clip.js';
 export { BatchLoader, collate } from './loader/batches.js';
 export type { Batch, BatchLoaderOptions, LoaderStats, SkippedSample } from './loader/batches.js';
+export { workerScript } from './worker-script.js';
 
 // The embedded dataset (generated in process; the main job's data).
 export * from './embedded/index.js';

@@ -1,9 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../worker-script.js';
 import { loadClip } from './clip.js';
 import { failedResult } from './protocol.js';
 import type { ClipResult, ClipTask } from './protocol.js';
@@ -41,34 +38,12 @@ export class InlineRunner implements ClipRunner {
   async close(): Promise<void> {}
 }
 
-let bundledWorker: string | undefined;
-
 /**
- * The worker script: `worker.js` next to the built bundle; when running from TypeScript sources
- * (tests, `@vatt/*` mapped to src), `src/loader/worker.ts` is bundled once with esbuild (a dev
- * dependency of the workspace) into a temporary .mjs file.
+ * The loader's worker script: `worker.js` next to the built bundle, or `src/loader/worker.ts` bundled
+ * on the fly when running from TypeScript sources (see {@link workerScript}).
  */
-export async function defaultWorkerScript(): Promise<string> {
-  const here = fileURLToPath(import.meta.url);
-  if (!here.endsWith('.ts')) return fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (bundledWorker && existsSync(bundledWorker)) return bundledWorker;
-  const esbuildName = 'esbuild';
-  const esbuild = (await import(esbuildName)) as {
-    build(options: Record<string, unknown>): Promise<unknown>;
-  };
-  const outfile = join(mkdtempSync(join(tmpdir(), 'vatt-data-worker-')), 'worker.mjs');
-  await esbuild.build({
-    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile,
-    logLevel: 'silent',
-    banner: { js: "import { createRequire as __vattRequire } from 'node:module'; const require = __vattRequire(import.meta.url);" },
-  });
-  bundledWorker = outfile;
-  return outfile;
+export function defaultWorkerScript(): Promise<string> {
+  return workerScript(new URL('./worker.js', import.meta.url), new URL('./worker.ts', import.meta.url), import.meta.url);
 }
 
 const MAX_CRASHES = 3;
