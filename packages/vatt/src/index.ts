@@ -28,3 +28,4 @@ export * from './finetune/views.js';
 export * from './finetune/sources.js';
 export { chunkedPretrainGrads } from './train/grad_cache.js';
 export type { GradientsResult } from './train/trainer.js';
+export * from './parallel/index.js';

@@ -55,6 +55,7 @@ interface PretrainCliOptions {
   schedule: string;
   dropRate: number;
   microBatch?: number;
+  replicas?: number;
   clipNorm: number;
   seed: number;
   out: string;
@@ -93,6 +94,7 @@ async function runPretrain(o: PretrainCliOptions) {
     schedule: o.schedule as PretrainOptions['schedule'],
     dropRate: o.dropRate,
     microBatch: o.microBatch,
+    replicas: o.replicas,
     clipNorm: o.clipNorm,
     seed: o.seed,
     outDir: o.out,

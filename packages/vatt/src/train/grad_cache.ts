@@ -42,6 +42,44 @@ function embedChunk(model: VATT, chunk: PretrainBatch): ChunkEmbeddings {
   });
 }
 
+/** The embeddings of a whole batch (clips, and K captions per clip for `textVt`). */
+export interface BatchEmbeddings {
+  videoVa: tf.Tensor2D;
+  videoVt: tf.Tensor2D;
+  audioVa: tf.Tensor2D;
+  textVt: tf.Tensor2D;
+}
+
+/**
+ * The pretraining loss of a batch computed from its embeddings, and the loss's gradient with respect
+ * to each embedding (in the order videoVa, videoVt, audioVa, textVt): step 2 of the gradient cache.
+ */
+export function embeddingLossGrads(
+  model: VATT,
+  all: BatchEmbeddings,
+  k: number,
+  textMask?: tf.Tensor1D,
+): { total: tf.Scalar; embGrads: tf.Tensor[]; videoAudio: tf.Scalar; videoText: tf.Scalar } {
+  let videoAudio: tf.Scalar | undefined;
+  let videoText: tf.Scalar | undefined;
+  const { value: total, grads: embGrads } = tf.valueAndGrads((vva: tf.Tensor, vvt: tf.Tensor, ava: tf.Tensor, tvt: tf.Tensor) => {
+    const t = vattPretrainLossTerms({
+      video_va: vva as tf.Tensor2D,
+      audio: ava as tf.Tensor2D,
+      video_vt: vvt as tf.Tensor2D,
+      text: tvt as tf.Tensor2D,
+      numCandidates: k,
+      textMask,
+      temperature: model.config.temperature,
+      paperWeighting: model.config.lossWeighting === 'paper',
+    });
+    videoAudio = tf.keep(t.videoAudio);
+    videoText = tf.keep(t.videoText);
+    return t.total;
+  })([all.videoVa, all.videoVt, all.audioVa, all.textVt]);
+  return { total: total as tf.Scalar, embGrads, videoAudio: videoAudio!, videoText: videoText! };
+}
+
 /**
  * The pretraining loss and its gradients for `batch`, computed `chunkSize` clips at a time. Pass the
  * result to `Trainer.stepWith`. The model must be in training mode.
@@ -53,7 +91,9 @@ export function chunkedPretrainGrads(model: VATT, batch: PretrainBatch, chunkSiz
   const k = batch.textIds.shape[0] / b;
   const starts: number[] = [];
   for (let s = 0; s < b; s += chunkSize) starts.push(s);
-  const sizes = starts.map((s) => Math.min(chunkSize, b - s));
+  // A last chunk of one clip joins the one before it: BatchNorm in training mode maps one clip to a constant.
+  if (starts.length > 1 && b - starts[starts.length - 1] === 1) starts.pop();
+  const sizes = starts.map((s, i) => (i + 1 < starts.length ? starts[i + 1] : b) - s);
 
   // (1) Embeddings of every chunk, no tape. BatchNorm statistics are restored afterwards so that only
   // the taped pass below updates them.
@@ -79,30 +119,7 @@ export function chunkedPretrainGrads(model: VATT, batch: PretrainBatch, chunkSiz
     textVt: tf.concat(parts.map((p) => p.textVt)) as tf.Tensor2D,
   }));
   parts.forEach((p) => tf.dispose(Object.values(p)));
-  const lossOf = (vva: tf.Tensor2D, vvt: tf.Tensor2D, ava: tf.Tensor2D, tvt: tf.Tensor2D) =>
-    vattPretrainLossTerms({
-      video_va: vva,
-      audio: ava,
-      video_vt: vvt,
-      text: tvt,
-      numCandidates: k,
-      textMask: batch.textMask,
-      temperature: model.config.temperature,
-      paperWeighting: model.config.lossWeighting === 'paper',
-    });
-  let videoAudio: tf.Scalar | undefined;
-  let videoText: tf.Scalar | undefined;
-  const { value: total, grads: embGrads } = tf.valueAndGrads((vva: tf.Tensor, vvt: tf.Tensor, ava: tf.Tensor, tvt: tf.Tensor) => {
-    const t = lossOf(vva as tf.Tensor2D, vvt as tf.Tensor2D, ava as tf.Tensor2D, tvt as tf.Tensor2D);
-    videoAudio = tf.keep(t.videoAudio);
-    videoText = tf.keep(t.videoText);
-    return t.total;
-  })([
-    all.videoVa,
-    all.videoVt,
-    all.audioVa,
-    all.textVt,
-  ]);
+  const { total, embGrads, videoAudio, videoText } = embeddingLossGrads(model, all, k, batch.textMask);
   tf.dispose(Object.values(all));
 
   // (3) Per chunk: replay the forward pass with a tape and push the cached gradient through it.
@@ -125,5 +142,5 @@ export function chunkedPretrainGrads(model: VATT, batch: PretrainBatch, chunkSiz
   });
   random.setRandomState(endState);
   tf.dispose(embGrads);
-  return { value: total as tf.Scalar, grads: summed, metrics: { loss_va: videoAudio!, loss_vt: videoText! } };
+  return { value: total, grads: summed, metrics: { loss_va: videoAudio, loss_vt: videoText } };
 }

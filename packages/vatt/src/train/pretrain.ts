@@ -19,6 +19,10 @@ import type { Sample } from '@vatt/data';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { Trainer, type StepResult } from './trainer.js';
 import { chunkedPretrainGrads } from './grad_cache.js';
+import { ReplicaPool } from '../parallel/pool.js';
+import { replicatedPretrainGrads } from '../parallel/pretrain.js';
+import { VATT_PRETRAIN_REPLICA } from '../parallel/vatt-replica.js';
+import type { BackendChoice } from '../backend.js';
 
 export interface PretrainOptions {
   preset: PresetName;
@@ -35,6 +39,12 @@ export interface PretrainOptions {
    * train/grad_cache.ts). Bounds activation memory (the wasm heap stops at 4 GiB). Default: the batch.
    */
   microBatch?: number;
+  /**
+   * Data parallelism: this many worker_threads, each with its own backend and a replica of the model
+   * (wasm runs one thread per backend in Node, so this is how training uses every core). The batch is
+   * split across them and the loss still sees all of it (parallel/pretrain.ts). Default 1: no workers.
+   */
+  replicas?: number;
   clipNorm: number;
   seed: number;
   outDir: string;
@@ -153,6 +163,12 @@ export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab:
     tf.dispose([...Object.values(ckpt.weights), ...Object.values(ckpt.optimizer ?? {})]);
   }
   const startStep = trainer.step;
+  const replicas = opts.replicas ?? 1;
+  if (!(Number.isInteger(replicas) && replicas >= 1)) throw new Error(`pretrain: replicas must be an integer >= 1, got ${replicas}`);
+  const pool =
+    replicas > 1
+      ? await ReplicaPool.create({ workers: replicas, backend: tf.getBackend() as BackendChoice, replica: { module: VATT_PRETRAIN_REPLICA, args: { config: modelConfig } }, weights: model })
+      : null;
   events.onStart?.({ model, startStep, resumedFrom: latest?.path ?? null });
   const logPath = path.join(opts.outDir, 'log.jsonl');
   const log = await fs.open(logPath, 'a');
@@ -190,14 +206,16 @@ export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab:
     let t0 = Date.now();
     for (let step = startStep; step < opts.steps; step++) {
       const { batch, epoch } = await nextBatch(step);
-      const r =
-        opts.microBatch && opts.microBatch < opts.batchSize
+      const r = pool
+        ? await trainer.stepWith(() => replicatedPretrainGrads(pool, model, batch, { microBatch: opts.microBatch }))
+        : opts.microBatch && opts.microBatch < opts.batchSize
           ? await trainer.stepWith((vars) => chunkedPretrainGrads(model, batch, opts.microBatch!, vars))
           : await trainer.trainStep(() => {
               const terms = model.pretrainLoss(batch);
               return { loss: terms.total, metrics: { loss_va: terms.videoAudio, loss_vt: terms.videoText } };
             });
       tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds, ...(batch.textMask ? [batch.textMask] : [])]);
+      if (pool) await pool.setWeights(model);
       const now = Date.now();
       const record: StepRecord = { ...r, epoch, stepsPerSec: 1000 / Math.max(1, now - t0), tensors: tf.memory().numTensors };
       t0 = now;
@@ -209,6 +227,7 @@ export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab:
     }
   } finally {
     await stream?.return(undefined);
+    await pool?.close();
     await log.close();
     model.eval();
     trainer.dispose();
