@@ -110,6 +110,10 @@ async function main() {
     runs.push(runWorkload(b, 'encoder', Math.max(1, R - 1), ['--phases', 'train']));
     runs.push(runWorkload(b, 'encoder', Math.max(1, R - 1), ['--phases', 'train', '--micro-batch', '2']));
   }
+  // Data parallel on every core: a ReplicaPool of wasm workers (wasm runs one thread per backend in Node).
+  if (usable.includes('wasm') && machine.cores > 1) {
+    runs.push(runWorkload('wasm', 'encoder', R, ['--phases', 'forward,train', '--micro-batch', '2', '--replicas', String(machine.cores)]));
+  }
   const torch = has('no-torch') ? { skipped: '--no-torch' } : runTorch();
   const loader = has('no-loader') ? { skipped: '--no-loader' } : runLoader();
 
@@ -122,7 +126,7 @@ async function main() {
 
   const rows = [['workload', 'backend', 'phase', 'median s', 'samples/s', 'tokens/s', 'GFLOP/s', 'peak RSS MiB', 'tf MiB', 'tensors', 'x torch']];
   for (const r of runs) {
-    const name = `${r.workload}${r.microBatch ? ` (micro-batch ${r.microBatch})` : ''}`;
+    const label = (phase) => `${r.workload}${r.replicas ? ` (${r.replicas} replicas)` : ''}${r.microBatch && phase === 'train' ? ` (micro-batch ${r.microBatch})` : ''}`;
     if (r.error) {
       rows.push([`${r.workload} ${r.options ?? ''}`.trim(), r.backend, '-', `failed: ${r.error.slice(0, 60)}`, '', '', '', '', '', '', '']);
       continue;
@@ -130,7 +134,7 @@ async function main() {
     for (const phase of ['forward', 'train']) {
       const p = r[phase];
       if (!p) continue;
-      rows.push([name, r.backend, phase, p.medianSeconds, p.samplesPerSecond, p.tokensPerSecond, p.gflopsPerSecond, p.peakRssMiB, p.tfBytesMiB, p.tensorsAlive, p.ratioToTorch ?? ''].map(String));
+      rows.push([label(phase), r.backend, phase, p.medianSeconds, p.samplesPerSecond, p.tokensPerSecond, p.gflopsPerSecond, p.peakRssMiB, p.tfBytesMiB, p.tensorsAlive, p.ratioToTorch ?? ''].map(String));
     }
   }
   if (torch.forward) {

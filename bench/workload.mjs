@@ -3,7 +3,8 @@
 //   node bench/workload.mjs --backend wasm --workload encoder --repeats 3 [--option microBatch=2]
 import * as tf from '@tensorflow/tfjs-core';
 import { estimateForwardFlops, random, SMALL, TransformerEncoder, VideoTransformer, videoConfig } from '@vatt/transformer';
-import { getPreset, setupBackend, VATT } from 'vatt';
+import { getPreset, ReplicaPool, setupBackend, VATT } from 'vatt';
+import { fileURLToPath } from 'node:url';
 
 const args = process.argv.slice(2);
 const flag = (name, fallback) => {
@@ -16,6 +17,8 @@ const repeats = Number(flag('repeats', 3));
 const phases = flag('phases', 'forward,train').split(',');
 // Gradient accumulation over chunks of this many samples (encoder workload): same update, less memory.
 const microBatch = Number(flag('micro-batch', 0));
+// Data parallelism: this many worker_threads, each with its own backend and a replica (encoder workload).
+const replicas = Number(flag('replicas', 0));
 
 /** Every workload: build(), forward() -> tensor to read, loss() -> scalar for training, and its sizes. */
 const WORKLOADS = {
@@ -35,6 +38,9 @@ const WORKLOADS = {
       forward: () => enc.apply(x),
       loss: () => tf.mean(tf.square(enc.apply(x))),
       // Loss of samples [i, i + m) scaled so the chunk losses sum to the full-batch loss.
+      // The same encoder and loss in each ReplicaPool worker (bench/encoder-replica.mjs).
+      replica: { module: fileURLToPath(new URL('./encoder-replica.mjs', import.meta.url)) },
+      input: { x },
       chunkLoss: (i, m) => tf.mul(tf.mean(tf.square(enc.apply(tf.slice(x, [i, 0, 0], [m, n, SMALL.dModel])))), m / b),
     };
   },
@@ -134,10 +140,22 @@ function accumulatedStep(w, optimizer, vars) {
   return total;
 }
 
+/** One Adam step with the gradients of a ReplicaPool (summed over shards), then the new weights out. */
+async function poolStep(pool, w, optimizer) {
+  const { loss, grads, state } = await pool.lossGradients(w.input, { microBatch: microBatch || undefined });
+  const byPath = Object.fromEntries(w.module.namedTrainableParameters().map(([path, v]) => [v.name, grads[path]]));
+  optimizer.applyGradients(byPath);
+  tf.dispose([...Object.values(grads), ...Object.values(state)]);
+  await pool.setWeights(w.module);
+  return tf.scalar(loss);
+}
+
 async function main() {
   const info = await setupBackend(backendName);
   random.setSeed(0);
   const w = WORKLOADS[workloadName]();
+  if (replicas > 0 && !w.replica) throw new Error(`--replicas: workload ${workloadName} has no replica module`);
+  const pool = replicas > 0 ? await ReplicaPool.create({ workers: replicas, backend: backendName, replica: w.replica, weights: w.module }) : null;
   const result = { backend: info.name, backendDetail: info.detail, workload: workloadName, description: w.description, batch: w.batch, tokensPerSample: w.tokensPerSample, repeats };
   const rate = (seconds, flopsPerSample) => ({
     medianSeconds: +median(seconds).toFixed(4),
@@ -149,6 +167,11 @@ async function main() {
   if (phases.includes('forward')) {
     w.module.eval();
     const seconds = await time(async () => {
+      if (pool) {
+        const out = await pool.forward(w.input);
+        tf.dispose(Object.values(out));
+        return;
+      }
       const y = tf.tidy(w.forward);
       await y.data();
       y.dispose();
@@ -159,15 +182,19 @@ async function main() {
     w.module.train();
     const optimizer = tf.train.adam(1e-4);
     const vars = w.module.trainableVariables();
-    const step = microBatch > 0 && w.chunkLoss ? () => accumulatedStep(w, optimizer, vars) : () => optimizer.minimize(w.loss, true, vars);
+    const step = pool ? () => poolStep(pool, w, optimizer) : microBatch > 0 && w.chunkLoss ? () => accumulatedStep(w, optimizer, vars) : () => optimizer.minimize(w.loss, true, vars);
     const seconds = await time(async () => {
-      const cost = step();
+      const cost = await step();
       await cost.data();
       cost.dispose();
     });
-    if (microBatch > 0 && w.chunkLoss) result.microBatch = microBatch;
+    if (microBatch > 0 && (w.chunkLoss || pool)) result.microBatch = microBatch;
     // Training FLOPs: forward + backward = 3x the forward matMul FLOPs (the usual estimate).
     result.train = { ...rate(seconds, w.trainFlopsPerSample ?? 3 * w.flopsPerSample), flopsConvention: '3x forward', peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), tensorsAlive: tf.memory().numTensors, tfBytesMiB: mib(tf.memory().numBytes) };
+  }
+  if (pool) {
+    result.replicas = pool.size;
+    await pool.close();
   }
   console.log(JSON.stringify(result));
 }
