@@ -63,6 +63,12 @@ export abstract class Module {
     return this.parent ? `${this.parent.path}/${this.name}` : this.name;
   }
 
+  /** This module and every module below it, depth first. */
+  *modules(): Generator<Module> {
+    yield this;
+    for (const c of this.children.values()) yield* c.modules();
+  }
+
   /** Every weight of the subtree with its hierarchical name, in a stable order. */
   namedParameters(prefix = ''): Array<[string, tf.Variable]> {
     const out: Array<[string, tf.Variable]> = [];

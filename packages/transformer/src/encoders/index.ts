@@ -2,4 +2,5 @@ export { MultiHeadAttention, maskToBias, MASK_VALUE, type MultiHeadAttentionOpti
 export { Mlp, FeedForward, type MlpOptions, type FeedForwardOptions } from './feedForward.js';
 export { TransformerEncoderLayer, TransformerEncoder, type TransformerEncoderLayerOptions, type TransformerEncoderOptions, type EncoderInputs } from './transformer.js';
 export { T5Encoder, T5EncoderLayer, T5SelfAttention, type T5EncoderOptions } from './t5.js';
+export { checkpoint } from './checkpoint.js';
 export { relativePositionBucket, relativePositionBuckets, type RelativeBucketOptions } from './relativePosition.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { checkpoint } from './checkpoint.js';
 import { Module } from '../module.js';
 import { dropout } from '../nn/dropout.js';
 import { LayerNorm } from '../nn/norm.js';
@@ -81,6 +82,12 @@ export class TransformerEncoderLayer extends Module {
 
 export interface TransformerEncoderOptions extends TransformerEncoderLayerOptions {
   numLayers: number;
+  /**
+   * Activation checkpointing in training: each layer keeps only its input for backprop and is
+   * recomputed in the backward pass (about 1.3x the compute, a fraction of the memory; see
+   * `checkpoint`). Default false. Can be switched later with `setCheckpointing`.
+   */
+  checkpointLayers?: boolean;
 }
 
 /**
@@ -97,6 +104,8 @@ export class TransformerEncoder extends Module {
   readonly dropout: number;
   readonly layers: TransformerEncoderLayer[];
   readonly finalLayerNorm: LayerNorm | undefined;
+  /** Whether training-mode passes checkpoint each layer (see `TransformerEncoderOptions.checkpointLayers`). */
+  checkpointLayers: boolean;
 
   constructor(name = 'tx', opts: TransformerEncoderOptions) {
     super(name);
@@ -106,6 +115,13 @@ export class TransformerEncoder extends Module {
     this.layers = [];
     for (let i = 0; i < opts.numLayers; i++) this.layers.push(this.child(new TransformerEncoderLayer(`layers/${i}`, opts)));
     this.finalLayerNorm = (opts.preNorm ?? true) ? this.child(new LayerNorm('final_layer_norm', opts.dModel, { eps: opts.lnEps ?? 1e-6 })) : undefined;
+    this.checkpointLayers = opts.checkpointLayers ?? false;
+  }
+
+  /** Turns activation checkpointing of the layers on or off. */
+  setCheckpointing(on: boolean): this {
+    this.checkpointLayers = on;
+    return this;
   }
 
   /** `x`: `[B, N, dModel]`, optional `mask` `[B, N]` -> `[B, N, dModel]`. */
@@ -115,7 +131,12 @@ export class TransformerEncoder extends Module {
     expectLastDim(x, this.dModel, this.path, 'input', expected);
     return tf.tidy(() => {
       let h = x;
-      for (const layer of this.layers) h = layer.apply(h, inputs);
+      for (const layer of this.layers) {
+        if (this.checkpointLayers && this.training) {
+          const mask = inputs.mask ? [inputs.mask] : [];
+          h = checkpoint((x, [m]) => layer.apply(x, { mask: m }), h, layer.trainableVariables(), mask);
+        } else h = layer.apply(h, inputs);
+      }
       if (this.finalLayerNorm) h = dropout(this.finalLayerNorm.apply(h), this.dropout, this.training);
       return h;
     });
