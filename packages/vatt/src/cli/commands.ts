@@ -56,6 +56,7 @@ interface PretrainCliOptions {
   dropRate: number;
   microBatch?: number;
   replicas?: number;
+  checkpointLayers?: boolean;
   clipNorm: number;
   seed: number;
   out: string;
@@ -95,6 +96,7 @@ async function runPretrain(o: PretrainCliOptions) {
     dropRate: o.dropRate,
     microBatch: o.microBatch,
     replicas: o.replicas,
+    checkpointLayers: o.checkpointLayers,
     clipNorm: o.clipNorm,
     seed: o.seed,
     outDir: o.out,

@@ -121,3 +121,34 @@ test('a batch whose captions do not divide into clips is rejected', async () => 
   disposeBatch(batch);
   model.dispose();
 });
+
+describe('activation checkpointing of the Transformer layers', () => {
+  beforeAll(() => useBackend('wasm'));
+  test('gives the same pretraining loss and gradients (dropout and DropToken on), for both variants', async () => {
+    for (const preset of ['tiny', 'tiny-ma'] as const) {
+      const grads = async (checkpoint: boolean) => {
+        random.setSeed(31);
+        const m = new VATT(getPreset(preset).model).train();
+        const switched = m.setCheckpointing(checkpoint);
+        expect(switched).toBe(preset === 'tiny' ? 2 : 1); // video and audio (text is T5), or the shared encoder
+        const batch = tinyBatch(m);
+        random.setSeed(32);
+        const { value, grads: g } = tf.variableGrads(() => m.pretrainLoss(batch).total, m.trainableVariables());
+        const out = { loss: (await value.data())[0], grads: await Promise.all(m.trainableVariables().map((v) => g[v.name].data())) };
+        tf.dispose([value, ...Object.values(g)]);
+        disposeBatch(batch);
+        m.dispose();
+        return out;
+      };
+      const plain = await grads(false);
+      const ckpt = await grads(true);
+      expect(Math.abs(ckpt.loss - plain.loss)).toBeLessThan(1e-5);
+      let worst = 0;
+      plain.grads.forEach((a, i) => {
+        const scale = Math.max(1e-3, ...Array.from(a, Math.abs));
+        for (let j = 0; j < a.length; j++) worst = Math.max(worst, Math.abs(a[j] - ckpt.grads[i][j]) / scale);
+      });
+      expect(worst).toBeLessThan(1e-4);
+    }
+  });
+});

@@ -10,8 +10,9 @@ export const VATT_PRETRAIN_REPLICA = 'vatt:pretrain';
  * A VATT replica whose forward pass gives the four embeddings the pretraining loss needs.
  * Inputs: `videoPatches` [B, N, P], `audioPatches` [B, N, P], `textIds` [B·K, L]; context: `{ videoGrid }`.
  */
-export function createPretrainReplica(args: { config: VattConfig }): Replica {
+export function createPretrainReplica(args: { config: VattConfig; checkpointLayers?: boolean }): Replica {
   const model = new VATT(args.config);
+  if (args.checkpointLayers) model.setCheckpointing(true);
   return {
     module: model,
     forward(inputs: tf.NamedTensorMap, _shard, context) {
