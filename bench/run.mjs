@@ -109,6 +109,8 @@ async function main() {
     // Whole-batch training step; on wasm it exceeds the 4 GiB heap (recorded as an error).
     runs.push(runWorkload(b, 'encoder', Math.max(1, R - 1), ['--phases', 'train']));
     runs.push(runWorkload(b, 'encoder', Math.max(1, R - 1), ['--phases', 'train', '--micro-batch', '2']));
+    // Whole batch with activation checkpointing: each layer keeps only its input for backprop.
+    runs.push(runWorkload(b, 'encoder', Math.max(1, R - 1), ['--phases', 'train', '--checkpoint']));
   }
   // Data parallel on every core: a ReplicaPool of wasm workers (wasm runs one thread per backend in Node).
   if (usable.includes('wasm') && machine.cores > 1) {
@@ -126,7 +128,8 @@ async function main() {
 
   const rows = [['workload', 'backend', 'phase', 'median s', 'samples/s', 'tokens/s', 'GFLOP/s', 'peak RSS MiB', 'tf MiB', 'tensors', 'x torch']];
   for (const r of runs) {
-    const label = (phase) => `${r.workload}${r.replicas ? ` (${r.replicas} replicas)` : ''}${r.microBatch && phase === 'train' ? ` (micro-batch ${r.microBatch})` : ''}`;
+    const label = (phase) =>
+      `${r.workload}${r.replicas ? ` (${r.replicas} replicas)` : ''}${r.microBatch && phase === 'train' ? ` (micro-batch ${r.microBatch})` : ''}${r.checkpointLayers ? ' (checkpointed layers)' : ''}`;
     if (r.error) {
       rows.push([`${r.workload} ${r.options ?? ''}`.trim(), r.backend, '-', `failed: ${r.error.slice(0, 60)}`, '', '', '', '', '', '', '']);
       continue;

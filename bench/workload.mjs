@@ -19,6 +19,8 @@ const phases = flag('phases', 'forward,train').split(',');
 const microBatch = Number(flag('micro-batch', 0));
 // Data parallelism: this many worker_threads, each with its own backend and a replica (encoder workload).
 const replicas = Number(flag('replicas', 0));
+// Activation checkpointing of the encoder layers (encoder workload): whole-batch training in less memory.
+const checkpointLayers = args.includes('--checkpoint');
 
 /** Every workload: build(), forward() -> tensor to read, loss() -> scalar for training, and its sizes. */
 const WORKLOADS = {
@@ -26,7 +28,7 @@ const WORKLOADS = {
   encoder: () => {
     const b = 8;
     const n = 256;
-    const enc = new TransformerEncoder('tx', { ...SMALL, dropout: 0, attnDropout: 0 });
+    const enc = new TransformerEncoder('tx', { ...SMALL, dropout: 0, attnDropout: 0, checkpointLayers });
     const x = tf.randomNormal([b, n, SMALL.dModel], 0, 1, 'float32', 1);
     const f = estimateForwardFlops(videoConfig(SMALL, undefined, { dropTokenKeepRate: null }), n - 1);
     return {
@@ -189,6 +191,7 @@ async function main() {
       cost.dispose();
     });
     if (microBatch > 0 && (w.chunkLoss || pool)) result.microBatch = microBatch;
+    if (checkpointLayers) result.checkpointLayers = true;
     // Training FLOPs: forward + backward = 3x the forward matMul FLOPs (the usual estimate).
     result.train = { ...rate(seconds, w.trainFlopsPerSample ?? 3 * w.flopsPerSample), flopsConvention: '3x forward', peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), tensorsAlive: tf.memory().numTensors, tfBytesMiB: mib(tf.memory().numBytes) };
   }
