@@ -8,25 +8,28 @@ interface EngineTapeState {
 /**
  * Activation checkpointing ("rematerialisation"): `fn(x, extras)` runs without recording its
  * intermediates for backprop; its gradient recomputes the forward pass with a tape, replaying the
- * same dropout draws, and back-propagates through it at once. Backprop then keeps only `x` and
- * `extras` instead of every activation and every intermediate gradient of `fn` — tfjs's tape frees
- * neither until the whole backward pass ends, which is what fills the 4 GiB wasm heap — at the cost
- * of one more forward pass of `fn`. Gradients flow to `x` and to `params` (the variables `fn` uses,
- * all of which must receive a gradient); `extras` (masks) get none.
+ * same dropout draws, and back-propagates through it at once. Backprop then keeps only `inputs`
+ * and `extras` instead of every activation and every intermediate gradient of `fn` — tfjs's tape
+ * frees neither until the whole backward pass ends, which is what fills the 4 GiB wasm heap — at the
+ * cost of one more forward pass of `fn`. Gradients flow to `inputs` and to `params` (the variables
+ * `fn` uses, all of which must receive a gradient); `extras` (masks) get none.
  *
  * @example
- * const y = checkpoint((h, [mask]) => layer.apply(h, { mask }), x, layer.trainableVariables(), [mask]);
+ * const y = checkpoint(([h], [mask]) => layer.apply(h, { mask }), [x], layer.trainableVariables(), [mask]);
  */
-export function checkpoint(fn: (x: tf.Tensor, extras: tf.Tensor[]) => tf.Tensor, x: tf.Tensor, params: tf.Variable[], extras: tf.Tensor[] = []): tf.Tensor {
+export function checkpoint(fn: (inputs: tf.Tensor[], extras: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], params: tf.Variable[], extras: tf.Tensor[] = []): tf.Tensor {
+  if (inputs.length === 0) throw new Error('checkpoint: needs at least one input tensor');
+  const n = inputs.length;
   const startState = random.getRandomState();
   const run = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
-    const input = args[0] as tf.Tensor;
-    save([input, ...extras]);
+    const xs = args.slice(0, n) as tf.Tensor[];
+    save([...xs, ...extras]);
     return {
-      value: fn(input, extras),
+      value: fn(xs, extras),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [savedX, ...savedExtras] = saved;
+        const savedXs = saved.slice(0, n);
+        const savedExtras = saved.slice(n);
         const engine = tf.engine() as unknown as EngineTapeState;
         // A nested gradients() call replaces and then clears the engine's tape, which the enclosing
         // backward pass still reads when it ends: keep it aside.
@@ -34,7 +37,7 @@ export function checkpoint(fn: (x: tf.Tensor, extras: tf.Tensor[]) => tf.Tensor,
         const resume = random.getRandomState();
         random.setRandomState(startState);
         try {
-          return tf.grads((h: tf.Tensor) => fn(h, savedExtras))([savedX, ...params], Array.isArray(dy) ? dy[0] : dy);
+          return tf.grads((...t: tf.Tensor[]) => fn(t.slice(0, n), savedExtras))([...savedXs, ...params], Array.isArray(dy) ? dy[0] : dy);
         } finally {
           random.setRandomState(resume);
           engine.state.activeTape = outerTape;
@@ -42,5 +45,5 @@ export function checkpoint(fn: (x: tf.Tensor, extras: tf.Tensor[]) => tf.Tensor,
       },
     };
   });
-  return run(x, ...params);
+  return run(...inputs, ...params);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { checkpoint } from './checkpoint.js';
 import { Module } from '../module.js';
 import { dropout } from '../nn/dropout.js';
 import { RMSNorm } from '../nn/norm.js';
@@ -94,6 +95,8 @@ export class T5Encoder extends Module {
   readonly dropout: number;
   readonly layers: T5EncoderLayer[];
   readonly finalLayerNorm: RMSNorm;
+  /** Whether training-mode passes checkpoint each layer (see `TransformerEncoderOptions.checkpointLayers`). */
+  checkpointLayers = false;
 
   constructor(name = 'base_lm', opts: T5EncoderOptions) {
     super(name);
@@ -105,6 +108,12 @@ export class T5Encoder extends Module {
     this.layers = [];
     for (let i = 0; i < opts.numLayers; i++) this.layers.push(this.child(new T5EncoderLayer(`layers/${i}`, { ...opts, withRelativeBias: i === 0 })));
     this.finalLayerNorm = this.child(new RMSNorm('final_layer_norm', opts.dModel, { eps: opts.lnEps ?? 1e-6 }));
+  }
+
+  /** Turns activation checkpointing of the layers on or off (see `checkpoint`). */
+  setCheckpointing(on: boolean): this {
+    this.checkpointLayers = on;
+    return this;
   }
 
   /** `x`: token embeddings `[B, N, dModel]`, optional `mask` `[B, N]` -> `[B, N, dModel]`. */
@@ -120,7 +129,14 @@ export class T5Encoder extends Module {
       let bias = this.layers[0].selfAttention.attention.positionBias(n);
       if (inputs.mask) bias = tf.add(bias, maskToBias(inputs.mask, this.path));
       let h = dropout(x, this.dropout, this.training);
-      for (const layer of this.layers) h = layer.apply(h, bias);
+      for (const layer of this.layers) {
+        if (this.checkpointLayers && this.training) {
+          // The position bias is an input (its table, in layer 0, gets its gradient through it).
+          const table = this.layers[0].selfAttention.attention.relativeAttentionBias?.embeddings;
+          const params = layer.trainableVariables().filter((v) => v !== table);
+          h = checkpoint(([t, b]) => layer.apply(t, b), [h, bias], params);
+        } else h = layer.apply(h, bias);
+      }
       return dropout(this.finalLayerNorm.apply(h), this.dropout, this.training);
     });
   }

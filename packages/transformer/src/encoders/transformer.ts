@@ -134,7 +134,7 @@ export class TransformerEncoder extends Module {
       for (const layer of this.layers) {
         if (this.checkpointLayers && this.training) {
           const mask = inputs.mask ? [inputs.mask] : [];
-          h = checkpoint((x, [m]) => layer.apply(x, { mask: m }), h, layer.trainableVariables(), mask);
+          h = checkpoint(([x], [m]) => layer.apply(x, { mask: m }), [h], layer.trainableVariables(), mask);
         } else h = layer.apply(h, inputs);
       }
       if (this.finalLayerNorm) h = dropout(this.finalLayerNorm.apply(h), this.dropout, this.training);

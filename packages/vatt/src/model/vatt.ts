@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { vattPretrainLossTerms } from '@vatt/losses';
-import { AudioTransformer, Module, TextTransformer, TransformerEncoder, VideoTransformer, type BackboneOutput } from '@vatt/transformer';
+import { AudioTransformer, Module, T5Encoder, TextTransformer, TransformerEncoder, VideoTransformer, type BackboneOutput } from '@vatt/transformer';
 import type { VattConfig } from './config.js';
 import { FacHead } from './fac_head.js';
 import { ModalityAgnosticText } from './ma_text.js';
@@ -119,14 +119,14 @@ export class VATT extends Module {
   }
 
   /**
-   * Activation checkpointing of every TransformerEncoder layer in training passes (the video and audio
-   * towers, the modality-agnostic encoder and BERT-style text; the T5 text encoder is not covered):
-   * ~1.3x the compute for a fraction of the backprop memory. Returns the number of encoders switched.
+   * Activation checkpointing of every encoder layer in training passes (the video and audio towers,
+   * the T5 text encoder, the modality-agnostic encoder): ~1.3x the compute for a fraction of the
+   * backprop memory. Returns the number of encoders switched.
    */
   setCheckpointing(on: boolean): number {
     let n = 0;
     for (const m of new Set(this.modules())) {
-      if (m instanceof TransformerEncoder) {
+      if (m instanceof TransformerEncoder || m instanceof T5Encoder) {
         m.setCheckpointing(on);
         n++;
       }
