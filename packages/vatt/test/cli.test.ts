@@ -22,7 +22,7 @@ const logLosses = (dir: string) =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l))
-    .filter((r) => r.step !== undefined)
+    .filter((r) => r.step !== undefined && r.event === undefined)
     .map((r) => [r.step, r.loss] as [number, number]);
 
 beforeAll(() => {
@@ -69,9 +69,29 @@ describe('vatt CLI', () => {
     const a = logLosses(full);
     const b = logLosses(cut);
     // The cut run logged steps 1-4 before dying; after resuming from step 2 it logs 3-6 again.
+    expect(b).toHaveLength(8);
     expect(b.slice(-4)).toEqual(a.slice(-4));
     expect(b.slice(0, 4)).toEqual(a.slice(0, 4));
     expect(readdirSync(path.join(cut, 'checkpoints')).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
+  test('--checkpoint-layers gives the same losses; --replicas 2 trains on worker threads and resumes', () => {
+    const full = path.join(tmp, 'full'); // from the test above (6 steps)
+    const ckpt = path.join(tmp, 'ckpt-layers');
+    expect(vatt(train(ckpt, ['--checkpoint-layers'])).code).toBe(0);
+    expect(logLosses(ckpt)).toEqual(logLosses(full)); // recomputed layers replay the same dropout draws
+    const rep = path.join(tmp, 'replicas');
+    const r = vatt([...train(rep, ['--replicas', '2', '--micro-batch', '2']), '--steps', '4']);
+    expect(r.code).toBe(0);
+    const losses = logLosses(rep);
+    expect(losses.map(([s]) => s)).toEqual([1, 2, 3, 4]);
+    for (const [, l] of losses) expect(Number.isFinite(l)).toBe(true);
+    const resumed = vatt([...train(rep, ['--replicas', '2', '--micro-batch', '2']), '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(logLosses(rep).map(([s]) => s)).toEqual([1, 2, 3, 4, 5, 6]);
+    const bad = vatt([...train(path.join(tmp, 'bad-mb'), ['--micro-batch', '1'])]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/--micro-batch must be an integer >= 2, got "1"/);
   });
 
   test('pretraining and retrieval read real media from a manifest, skipping a truncated file', async () => {

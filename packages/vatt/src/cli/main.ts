@@ -43,7 +43,7 @@ export function buildCli(): Command {
     .option('--warmup <n>', 'warmup steps', int('--warmup'), 50)
     .option('--schedule <kind>', 'code | paper | constant', 'code')
     .option('--drop-rate <x>', 'DropToken rate for video and audio (0 disables)', float('--drop-rate', 0, 0.99), 0.5)
-    .option('--micro-batch <n>', 'clips per forward/backward pass (>= 2: BatchNorm needs two); the loss still uses the whole batch (saves memory)', int('--micro-batch', 2))
+    .option('--micro-batch <n>', 'clips per forward/backward pass (>= 2; BatchNorm statistics are per micro-batch, so larger is steadier); the loss still uses the whole batch (saves memory)', int('--micro-batch', 2))
     .option('--checkpoint-layers', 'recompute each Transformer layer in the backward pass: far less memory, ~1.3x compute', false)
     .option('--replicas <n>', 'data parallel: worker threads with one model replica each (wasm uses one core per replica)', int('--replicas', 1), 1)
     .option('--clip-norm <x>', 'global-norm gradient clipping (0 = off)', float('--clip-norm', 0), 0)
