@@ -228,6 +228,12 @@ describe('VATT pretraining on a ReplicaPool', () => {
       expect(await relErr(a.textVt, b.textVt)).toBe(0);
       expect(await relErr(a.videoVa, c.videoVa)).toBeGreaterThan(1e-3); // other masks
       tf.dispose([...Object.values(a), ...Object.values(b), ...Object.values(c)]);
+      // Inference (BatchNorm on its moving statistics) matches the model here, which the pool copied.
+      model.eval();
+      const here = model.embedVideo(batch.videoPatches, batch.videoGrid);
+      const inference = await pool.forward(inputs, { batchSize: 4, context: { videoGrid: batch.videoGrid } });
+      expect(await relErr(here.va, inference.videoVa)).toBeLessThan(1e-5);
+      tf.dispose([here.va, here.vt, here.features, ...Object.values(inference)]);
     } finally {
       await pool.close();
       tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds]);

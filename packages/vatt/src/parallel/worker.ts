@@ -105,7 +105,7 @@ async function handle(req: Request): Promise<{ reply: Reply; transfer?: ArrayBuf
       const parts: tf.NamedTensorMap[] = chunks(req.shard, req.microBatch).map((c) =>
         tf.tidy(() => r.forward(sliceSamples(inputs, req.shard.size, c.start - req.shard.start, c.size), c, req.context)),
       );
-      nonTrainable(r).forEach(([, v], i) => v.assign(saved[i]));
+      if (req.training) nonTrainable(r).forEach(([, v], i) => v.assign(saved[i]));
       tf.dispose([...saved, ...Object.values(inputs)]);
       const joined = tf.tidy(() => Object.fromEntries(Object.keys(parts[0]).map((k) => [k, parts.length === 1 ? tf.clone(parts[0][k]) : tf.concat(parts.map((p) => p[k]))])));
       parts.forEach((p) => tf.dispose(Object.values(p)));
