@@ -9,9 +9,6 @@ export default defineConfig({
   base: './',
   resolve: {
     alias: [
-      // `vatt/browser` needs only the embedded dataset of @vatt/data (pure TS). The package's main entry
-      // also exports its Node readers (ffmpeg, fs, worker_threads), which cannot be bundled for a browser.
-      { find: /^@vatt\/data$/, replacement: here('../../packages/data/src/embedded/index.ts') },
       // The path/url imports of tsup's ESM shims (see src/node_stubs.ts).
       { find: /^(node:)?(path|url)$/, replacement: here('src/node_stubs.ts') },
     ],
