@@ -1,7 +1,8 @@
 // The consumer example, as an application that installed the packed tarballs would write it (ESM).
 // The CommonJS twin is example.cjs; both print one JSON line that run.mjs checks.
 import * as tf from '@tensorflow/tfjs-core';
-import { VATT, VattPreprocessor, Trainer, embeddedSplits, encodeText, getPreset, makePretrainBatch, setupBackend } from 'vatt';
+import { EMBEDDED_VOCAB } from '@vatt/data/embedded';
+import { ReplicaPool, VATT, VATT_PRETRAIN_REPLICA, VattPreprocessor, Trainer, embeddedSplits, encodeText, getPreset, makePretrainBatch, setupBackend } from 'vatt';
 
 const backend = await setupBackend('cpu');
 const { model: config, preprocessing } = getPreset('tiny');
@@ -19,4 +20,11 @@ const step = await trainer.trainStep(() => {
   return { loss: l.total, metrics: { loss_va: l.videoAudio, loss_vt: l.videoText } };
 });
 const after = weight.dataSync();
-console.log(JSON.stringify({ module: 'esm', backend: backend.name, textEmbedding: [text.vt.rows, text.vt.cols], loss: step.loss, changed: name, moved: before.some((v, i) => v !== after[i]), tensors: tf.memory().numTensors }));
+// Two worker threads with a replica each (the worker script ships in dist/): same embeddings as here.
+const pool = await ReplicaPool.create({ workers: 2, backend: 'cpu', replica: { module: VATT_PRETRAIN_REPLICA, args: { config } }, weights: model });
+model.eval();
+const emb = await pool.forward({ videoPatches: batch.videoPatches, audioPatches: batch.audioPatches, textIds: batch.textIds }, { batchSize: 4, context: { videoGrid: batch.videoGrid } });
+const here = model.embedVideo(batch.videoPatches, batch.videoGrid).va;
+const replicaMaxDiff = tf.max(tf.abs(tf.sub(here, emb.videoVa))).dataSync()[0];
+await pool.close();
+console.log(JSON.stringify({ module: 'esm', backend: backend.name, textEmbedding: [text.vt.rows, text.vt.cols], loss: step.loss, changed: name, moved: before.some((v, i) => v !== after[i]), replicaMaxDiff, embeddedVocab: EMBEDDED_VOCAB.length, tensors: tf.memory().numTensors }));

@@ -57,6 +57,8 @@ try {
     if (!(Number.isFinite(result.loss) && result.loss > 0)) fail(`${file}: expected a finite positive loss, got ${result.loss}`);
     if (!result.moved) fail(`${file}: the gradient step left ${result.changed} unchanged`);
     if (result.textEmbedding[0] !== 1 || !(result.textEmbedding[1] > 0)) fail(`${file}: unexpected text embedding shape ${result.textEmbedding}`);
+    if (!(result.replicaMaxDiff < 1e-5)) fail(`${file}: a ReplicaPool of the installed package embeds differently (max diff ${result.replicaMaxDiff})`);
+    if (!(result.embeddedVocab > 0)) fail(`${file}: @vatt/data/embedded exports no vocabulary`);
     log(`${file}: ${JSON.stringify(result)}`);
   }
   const help = run(path.join(app, 'node_modules', '.bin', 'vatt'), ['--help'], app);
