@@ -32,6 +32,7 @@ export type { YouCook2Options } from './datasets/youcook2.js';
 export { readKinetics, kineticsClipId } from './datasets/kinetics.js';
 export type { KineticsOptions } from './datasets/kinetics.js';
 export { readEsc50, leaveOneFoldOut } from './datasets/esc50.js';
+export { readCsv, type CsvRow, type CsvOptions } from './datasets/files.js';
 export { readAudioSetSegments, readAudioSetClassIndex } from './datasets/audioset.js';
 export type { AudioSetOptions, AudioSetClass } from './datasets/audioset.js';
 export { readUcf101Split, readHmdb51Split } from './datasets/actionSplits.js';

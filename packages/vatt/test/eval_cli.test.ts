@@ -4,7 +4,7 @@
  * on its checkpoint prints the same numbers: one code path.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,34 @@ describe('vatt eval', () => {
     const again = vatt(['eval', 'finetune', run, '--label', 'shape', '--steps', '4', '--batch', '8', '--out', out, '--resume', '--json', file, '--backend', 'wasm']);
     expect(again.code).toBe(0);
     expect(json(file).steps).toBe(0); // already complete: nothing left to train
+  });
+
+  test('a UCF101 layout is read with its official split and probed on video clips (--split, --max-per-class)', () => {
+    const ucf = path.join(tmp, 'UCF101');
+    mkdirSync(path.join(ucf, 'ucfTrainTestlist'), { recursive: true });
+    writeFileSync(path.join(ucf, 'ucfTrainTestlist', 'classInd.txt'), '1 Rowing\n2 Surfing\n');
+    const lists: Record<string, string[]> = { trainlist02: [], testlist02: [] };
+    ['Rowing', 'Surfing'].forEach((c, ci) => {
+      mkdirSync(path.join(ucf, c), { recursive: true });
+      for (let g = 1; g <= 4; g++) {
+        const rel = `${c}/v_${c}_g0${g}_c01.avi`;
+        const src = `${ci ? 'smptebars' : 'testsrc'}=size=64x48:rate=12:duration=1`;
+        const r = spawnSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', src, '-c:v', 'mpeg4', path.join(ucf, rel)]);
+        expect(r.status).toBe(0);
+        if (g < 4) lists.trainlist02.push(`${rel} ${ci + 1}`);
+        else lists.testlist02.push(rel);
+      }
+    });
+    for (const [name, lines] of Object.entries(lists)) writeFileSync(path.join(ucf, 'ucfTrainTestlist', `${name}.txt`), `${lines.join('\n')}\n`);
+    const file = path.join(tmp, 'ucf.json');
+    const r = vatt(['eval', 'linear', run, '--data', ucf, '--split', '2', '--max-per-class', '2', '--clips', '1', '--epochs', '5', '--json', file, '--backend', 'wasm']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/UCF101 in .*, split 2/);
+    const j = json(file);
+    expect(j.classes).toEqual(['Rowing', 'Surfing']);
+    expect(j.numTest).toBe(2);
+    expect(j.numTrain).toBe(2 * 2); // 2 per class (--max-per-class), 1 clip each
+    expect(vatt(['eval', 'linear', run, '--data', ucf, '--split', '1']).err).toMatch(/trainlist01\.txt/); // no split 1 lists here
   });
 
   test('a class-per-folder directory of real audio files is probed through @vatt/data (sonic-pi-samples)', () => {

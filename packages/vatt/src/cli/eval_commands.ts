@@ -56,6 +56,8 @@ interface CommonOptions {
   label: EmbeddedLabel;
   modality: Modality;
   clips: number;
+  split?: number;
+  maxPerClass?: number;
   seed: number;
   json?: string;
   backend: BackendChoice;
@@ -65,7 +67,14 @@ async function prepare(ckptArg: string, o: CommonOptions) {
   const b = await setupBackend(o.backend);
   const dir = await resolveCheckpoint(ckptArg);
   const loaded = await loadVatt<{ seed?: number }>(dir);
-  const source = await loadLabelledSource(o.data, loaded.preprocessing, { label: o.label, modality: o.modality, clips: o.clips, seed: o.data === 'embedded' ? (loaded.training?.seed ?? o.seed) : o.seed });
+  const source = await loadLabelledSource(o.data, loaded.preprocessing, {
+    label: o.label,
+    modality: o.modality,
+    clips: o.clips,
+    split: o.split,
+    maxPerClass: o.maxPerClass,
+    seed: o.data === 'embedded' ? (loaded.training?.seed ?? o.seed) : o.seed,
+  });
   const pre = new VattPreprocessor(source.preprocessing, loaded.vocab);
   out(`backend: ${b.name}; checkpoint: ${dir}`);
   out(`data: ${source.description}; ${source.classes.length} classes (${source.classes.join(', ')}); ${source.train.length} train / ${source.test.length} test examples`);
@@ -195,10 +204,12 @@ export async function commandEvalCaptions(ckptArg: string, o: { similarity?: str
 
 function commonOptions(c: Command): Command {
   return c
-    .option('--data <source>', '"embedded" (labels = --label), or a directory with one folder of audio files or images per class', 'embedded')
+    .option('--data <source>', '"embedded" (labels = --label), ESC-50 / UCF101 / HMDB51 / Kinetics in their published layout, or a directory with one folder of audio files or images per class', 'embedded')
     .addOption(new Option('--label <attribute>', 'embedded data: the attribute to classify').choices(['color', 'shape', 'motion']).default('shape'))
     .addOption(new Option('--modality <tower>', 'embedded data: the tower to evaluate (directories: from the file kind)').choices(['video', 'audio']).default('video'))
-    .option('--clips <n>', 'views per test example (audio windows), predictions averaged', int('--clips', 1), 4)
+    .option('--clips <n>', 'views per example (audio windows, video clips; test videos x 3 crops), predictions averaged', int('--clips', 1), 4)
+    .option('--split <n>', 'benchmarks: ESC-50 held-out fold (1-5), UCF101 / HMDB51 split (1-3)', int('--split', 1))
+    .option('--max-per-class <n>', 'directories and benchmarks: at most this many files per class and split', int('--max-per-class', 1))
     .option('--seed <n>', 'random seed', int('--seed'), 1)
     .option('--json <file>', 'also write the results as JSON')
     .addOption(backendOption());

@@ -3,6 +3,7 @@
  *
  * - `embedded`: the embedded dataset (`@vatt/data`), labels = one attribute (color | shape | motion);
  *   train = its training clips, test = its held-out clips (unseen attribute combinations included).
+ * - ESC-50, UCF101, HMDB51 or Kinetics in their published layouts (finetune/datasets.ts).
  * - a directory with one sub-directory per class (`<dir>/<class>/.../<file>`, nested folders included): audio files (wav, flac, ogg,
  *   mp3, ...) decoded through `@vatt/data` (ffmpeg) at the model's sample rate, cut into uniformly
  *   spaced windows; or images (png, jpg, ...) resized to the model's frame size and tiled along time to
@@ -16,6 +17,7 @@ import * as path from 'node:path';
 import type { PreprocessingConfig } from '../model/config.js';
 import type { ClassificationExample } from './finetune.js';
 import { audioWindows, tileImage } from './views.js';
+import { detectLayout, loadDatasetSource } from './datasets.js';
 
 export type Modality = 'video' | 'audio';
 export const EMBEDDED_LABELS = { color: COLORS, shape: SHAPES, motion: MOTIONS } as const;
@@ -45,6 +47,8 @@ export interface SourceOptions {
   seed?: number;
   /** Cap on files per class (directories; default 40). */
   maxPerClass?: number;
+  /** Benchmarks: the ESC-50 fold held out (1-5) or the UCF101 / HMDB51 split (1-3); default 1. */
+  split?: number;
 }
 
 const AUDIO_EXT = /\.(wav|flac|ogg|oga|mp3|m4a|aac|opus)$/i;
@@ -73,9 +77,11 @@ async function walk(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Loads `embedded` or a class-per-folder directory. */
+/** Loads `embedded`, a benchmark in its published layout (ESC-50, UCF101, HMDB51, Kinetics), or a class-per-folder directory. */
 export async function loadLabelledSource(source: string, pre: PreprocessingConfig, opts: SourceOptions = {}): Promise<LabelledSource> {
-  return source === 'embedded' ? embeddedSource(pre, opts) : directorySource(source, pre, opts);
+  if (source === 'embedded') return embeddedSource(pre, opts);
+  const layout = detectLayout(source);
+  return layout ? loadDatasetSource(source, layout, pre, opts) : directorySource(source, pre, opts);
 }
 
 function embeddedSource(pre: PreprocessingConfig, opts: SourceOptions): LabelledSource {
