@@ -81,6 +81,12 @@ describe('vatt eval', () => {
     const again = vatt(['eval', 'finetune', run, '--label', 'shape', '--steps', '4', '--batch', '8', '--out', out, '--resume', '--json', file, '--backend', 'wasm']);
     expect(again.code).toBe(0);
     expect(json(file).steps).toBe(0); // already complete: nothing left to train
+    // The classifier checkpoint is readable: `vatt info`, and `loadClassifier` (not `loadVatt`).
+    const info = vatt(['info', path.join(out, 'checkpoints', 'ckpt-00000004')]);
+    expect(info.code).toBe(0);
+    expect(info.out).toMatch(/fine-tuned video-classifier: 4 classes/);
+    expect(info.out).toMatch(/classes: circle, square, triangle, cross/);
+    expect(info.out).toMatch(/training: step 4/);
   });
 
   test('a UCF101 layout is read with its official split and probed on video clips (--split, --max-per-class)', () => {

@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AudioClassifier, VideoClassifier, classifierFromConfig } from '../src/finetune/classifier.js';
-import { evaluateClassifier, finetuneClassifier, type ClassificationExample } from '../src/finetune/finetune.js';
+import { evaluateClassifier, finetuneClassifier, loadClassifier, type ClassificationExample } from '../src/finetune/finetune.js';
+import { loadVatt } from '../src/model/load.js';
 import { classBalancedSigmoidCrossEntropy, labelSmoothedCrossEntropy, mixup } from '../src/finetune/losses.js';
 import { audioWindows, multiViewClips, tileImage, uniformStarts } from '../src/finetune/views.js';
 import { getPreset } from '../src/model/config.js';
@@ -174,8 +175,16 @@ describe('fine-tuning classifiers', () => {
     const opts = { steps: 8, batchSize: 8, lr: 0.01, warmup: 1, seed: 4, checkpointEvery: 4 };
     random.setSeed(1);
     const full = VideoClassifier.fromVatt(vatt, { numClasses: 2 });
-    const run = await finetuneClassifier(full, p, train, { ...opts, outDir: path.join(dir, 'full') });
+    const run = await finetuneClassifier(full, p, train, { ...opts, outDir: path.join(dir, 'full'), classes: ['left', 'right'] });
     expect(run.history.length).toBe(8);
+    // The last checkpoint loads as the same classifier (with its class names); loadVatt says what it is.
+    const loaded = await loadClassifier(run.lastCheckpoint!);
+    expect(loaded.training?.classes).toEqual(['left', 'right']);
+    expect(loaded.classifier.config).toEqual(full.config);
+    full.eval();
+    for (const [n, w] of Object.entries(full.namedWeights())) expect(maxAbsDiff(loaded.classifier.namedWeights()[n].dataSync(), w.dataSync())).toBe(0);
+    loaded.classifier.dispose();
+    await expect(loadVatt(run.lastCheckpoint!)).rejects.toThrow(/is a fine-tuned video-classifier, not a VATT model: load it with loadClassifier/);
     expect(run.history[7].loss).toBeLessThan(run.history[0].loss);
     expect(run.history.every((r) => !r.skipped)).toBe(true);
     const ev = await evaluateClassifier(full, p, test);

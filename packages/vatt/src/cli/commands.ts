@@ -1,5 +1,6 @@
 /** Implementations of the `vatt` CLI commands (argument parsing lives in main.ts). */
 import { SingleBar, Presets } from 'cli-progress';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setupBackend, type BackendChoice } from '../backend.js';
 import { embeddedSplits } from '../data/embedded.js';
@@ -7,6 +8,7 @@ import { formatZeroShot, zeroShotRetrieval, type ZeroShotReport } from '../eval/
 import { getPreset, PRESET_NAMES, type PresetName } from '../model/config.js';
 import { encodeAudio, encodeText, encodeVideo } from '../model/encode.js';
 import { loadVatt } from '../model/load.js';
+import { isClassifierConfig, loadClassifier } from '../finetune/finetune.js';
 import { pretrain, type PretrainData, type PretrainOptions, type StepRecord, type TrainingState } from '../train/pretrain.js';
 import { evaluationClips, readSource } from '../data/sources.js';
 import type { Clip } from '../data/clips.js';
@@ -213,9 +215,28 @@ export async function commandEmbed(ckptArg: string, o: Record<string, unknown>):
   loaded.model.dispose();
 }
 
+/** `vatt info` for a fine-tuned classifier checkpoint. */
+async function classifierInfo(dir: string): Promise<void> {
+  const { classifier, preprocessing, training } = await loadClassifier(dir);
+  const c = classifier.config;
+  const b = c.backbone;
+  const backbone = classifier.namedParameters().filter(([n]) => n.startsWith(classifier.backbonePrefix)).reduce((s, [, v]) => s + v.size, 0);
+  out(`checkpoint: ${dir}`);
+  out(`fine-tuned ${c.kind}: ${c.numClasses} classes, dropout ${c.dropout}`);
+  out(`backbone ${b.numLayers} layers x d${b.dModel} (${b.numHeads} heads x ${b.dKv}, MLP ${b.dFF}); ${(backbone / 1e6).toFixed(3)} M parameters`);
+  out(`total  ${(classifier.countParams() / 1e6).toFixed(3)} M parameters`);
+  if (training?.classes) out(`classes: ${training.classes.join(', ')}`);
+  out(`preprocessing: ${JSON.stringify(preprocessing)}`);
+  if (training) out(`training: step ${training.step} (skipped ${training.skippedSteps}), seed ${training.seed}`);
+  classifier.dispose();
+}
+
 export async function commandInfo(ckptArg: string): Promise<void> {
   await setupBackend('cpu');
   const dir = await resolveCheckpoint(ckptArg);
+  // model.json names the model config (modelTopology.config): a classifier's or VATT's.
+  const manifest = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8').catch(() => '{}')) as { modelTopology?: { config?: unknown } };
+  if (isClassifierConfig(manifest.modelTopology?.config)) return classifierInfo(dir);
   const loaded = await loadVatt<TrainingState>(dir);
   const m = loaded.model;
   const c = loaded.config;

@@ -149,6 +149,7 @@ export async function commandEvalFinetune(ckptArg: string, o: FinetuneCliOptions
       outDir: o.out,
       checkpointEvery: o.checkpointEvery,
       resume: o.resume,
+      classes: source.classes,
       onStep: (r) => {
         if (r.step % every === 0 || r.step === 1) out(JSON.stringify({ step: r.step, loss: +r.loss.toFixed(5), lr: +r.lr.toPrecision(4), grad_norm: +r.gradNorm.toFixed(4), ...(r.skipped ? { skipped: r.reason } : {}) }));
       },

@@ -16,13 +16,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import * as path from 'node:path';
 import { CheckpointManager, loadCheckpoint } from '../checkpoint/checkpoint.js';
+import type { PreprocessingConfig } from '../model/config.js';
 import type { Matrix } from '../model/encode.js';
 import type { VattPreprocessor } from '../model/preprocess.js';
 import { batchIndices } from '../train/pretrain.js';
 import { Trainer, type StepResult } from '../train/trainer.js';
 import { averageRows } from '../eval/linear_probe.js';
 import { classificationMetrics, multiLabelMetrics, type ClassificationMetrics, type MultiLabelMetrics } from '../eval/metrics.js';
-import { AudioClassifier, VideoClassifier, type ClassifierConfig } from './classifier.js';
+import { AudioClassifier, classifierFromConfig, VideoClassifier, type ClassifierConfig } from './classifier.js';
 import { classBalancedSigmoidCrossEntropy, labelSmoothedCrossEntropy, mixup } from './losses.js';
 
 /** One labelled example: its views (clips / crops / windows) and its class(es). */
@@ -54,6 +55,8 @@ export interface FinetuneOptions {
   keep?: number;
   /** Continue from the newest checkpoint in `outDir`. */
   resume?: boolean;
+  /** Class names (index = label), stored in the checkpoints for `loadClassifier` and `vatt info`. */
+  classes?: string[];
   onStep?: (r: StepResult) => void;
 }
 
@@ -62,6 +65,8 @@ export interface FinetuneState {
   skippedSteps: number;
   seed: number;
   randomState: number;
+  /** Class names, index = label (checkpoints written with `classes`). */
+  classes?: string[];
 }
 
 export type Classifier = VideoClassifier | AudioClassifier;
@@ -147,7 +152,7 @@ export async function finetuneClassifier(clf: Classifier, pre: VattPreprocessor,
       history.push(r);
       opts.onStep?.(r);
       if (manager && (trainer.step % (opts.checkpointEvery ?? 100) === 0 || trainer.step === steps)) {
-        const state: FinetuneState = { ...trainer.state(), seed, randomState: random.getRandomState() };
+        const state: FinetuneState = { ...trainer.state(), seed, randomState: random.getRandomState(), ...(opts.classes ? { classes: opts.classes } : {}) };
         lastCheckpoint = await manager.save(trainer.step, { modelConfig: clf.config, preprocessing: pre.config, training: state, weights: clf.namedWeights(), optimizer: await trainer.optimizerWeights() });
       }
     }
@@ -197,4 +202,30 @@ export async function evaluateClassifier(clf: Classifier, pre: VattPreprocessor,
     t.dispose();
   }
   return result;
+}
+
+export interface LoadedClassifier {
+  classifier: Classifier;
+  preprocessing: PreprocessingConfig;
+  training?: FinetuneState;
+}
+
+/** A fine-tuned video or audio classifier from a checkpoint written by `finetuneClassifier` (`vatt eval finetune --out`). */
+export async function loadClassifier(dir: string): Promise<LoadedClassifier> {
+  const c = await loadCheckpoint<ClassifierConfig, PreprocessingConfig, FinetuneState>(dir);
+  try {
+    if (!isClassifierConfig(c.modelConfig)) throw new Error(`checkpoint ${dir} is not a fine-tuned classifier (no video-classifier / audio-classifier config); load it with loadVatt`);
+    const classifier = classifierFromConfig(c.modelConfig);
+    classifier.loadWeights(c.weights);
+    classifier.eval();
+    return { classifier, preprocessing: c.preprocessing, training: c.training };
+  } finally {
+    tf.dispose([...Object.values(c.weights), ...Object.values(c.optimizer ?? {})]);
+  }
+}
+
+/** Whether a checkpoint's model config is a fine-tuned classifier's. */
+export function isClassifierConfig(config: unknown): config is ClassifierConfig {
+  const kind = (config as { kind?: unknown } | null)?.kind;
+  return kind === 'video-classifier' || kind === 'audio-classifier';
 }

@@ -27,6 +27,8 @@ export interface LoadedVatt<Train = unknown> {
 export async function loadVatt<Train = unknown>(dir: string): Promise<LoadedVatt<Train>> {
   const c = await loadCheckpoint<VattConfig, PreprocessingConfig, Train>(dir);
   try {
+    const kind = (c.modelConfig as { kind?: string }).kind;
+    if (kind === 'video-classifier' || kind === 'audio-classifier') throw new Error(`checkpoint ${dir} is a fine-tuned ${kind}, not a VATT model: load it with loadClassifier`);
     if (!c.vocab?.length) throw new Error(`checkpoint ${dir} has no vocabulary`);
     const model = new VATT(c.modelConfig);
     model.loadWeights(c.weights);
