@@ -46,6 +46,12 @@ export interface BatchLoaderOptions {
   clip: ClipConfig;
   /** Seeds the shuffle and every clip's augmentation (default 0). */
   seed?: number;
+  /**
+   * Added to each sample's position when seeding its augmentation (default 0): a loader over the tail
+   * of a list, from position `k`, given `seedOffset: k`, draws what a loader over the whole list drew
+   * for those samples (resumed runs).
+   */
+  seedOffset?: number;
   /** Shuffle each epoch (default: true in 'train' mode). */
   shuffle?: boolean;
   /** Passes over the samples (default 1; `Infinity` for an endless stream). */
@@ -157,7 +163,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
         }
         const { index, epoch } = next.value;
         const sample = this.samples[index];
-        pending.push({ index, result: runner.run({ sample, config, seed: hashSeed(seed, epoch, index) }, sampleTimeoutMs) });
+        pending.push({ index, result: runner.run({ sample, config, seed: hashSeed(seed, epoch, index + (this.options.seedOffset ?? 0)) }, sampleTimeoutMs) });
       }
     };
     let clips: LoadedClip[] = [];

@@ -56,7 +56,11 @@ export interface ClipConfig {
   numClips?: number;
   /** Time limit for each ffmpeg call (ms). */
   timeoutMs?: number;
-  /** ffmpeg threads per decode (ffmpeg default if unset). */
+  /**
+   * ffmpeg threads per decode (default 1). Frame-threaded h264 decoding is not deterministic where a
+   * seek lands on frames it cannot fully reconstruct (error concealment races), so one thread keeps a
+   * seed's clip identical run to run; the loader decodes clips in parallel instead (same throughput here).
+   */
   threads?: number;
 }
 
@@ -106,7 +110,7 @@ export function resolveClipConfig(config: ClipConfig) {
     numClips: config.mode === 'eval' ? config.numClips ?? 1 : 1,
     window: config.window ?? 'uniform',
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    threads: config.threads,
+    threads: config.threads ?? 1,
   };
   if (resolved.video && resolved.video.minResize < resolved.video.size) {
     throw new Error(`ClipConfig: video.minResize (${resolved.video.minResize}) must be >= video.size (${resolved.video.size})`);

@@ -108,8 +108,13 @@ export async function probeMedia(path: string, timeoutMs = DEFAULT_TIMEOUT_MS): 
   };
 }
 
-function inputArgs(start: number | undefined, path: string): string[] {
+/** Input options; `threads` before `-i` sets the decoder's threads (after it, only the encoder's). */
+function inputArgs(start: number | undefined, path: string, threads?: number): string[] {
   const args = ['-hide_banner', '-nostdin', '-v', 'error'];
+  if (threads !== undefined) {
+    if (!(Number.isInteger(threads) && threads >= 0)) throw new Error(`decode: expected threads to be an integer >= 0 (0 = automatic), got ${threads}`);
+    args.push('-threads', String(threads));
+  }
   if (start !== undefined) {
     if (!(start >= 0)) throw new Error(`decode: expected start >= 0 seconds, got ${start}`);
     args.push('-ss', start.toFixed(6));
@@ -125,7 +130,7 @@ function durationArgs(duration: number | undefined): string[] {
 
 /** Checks options, probes if needed, and builds the rgb24 video output arguments for `target`. */
 async function videoOutput(path: string, options: VideoDecodeOptions, target: string) {
-  const { fps, numFrames, threads, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  const { fps, numFrames, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   if (fps !== undefined && !(fps > 0)) throw new Error(`decodeVideo: expected fps > 0, got ${fps}`);
   if (numFrames !== undefined && !(Number.isInteger(numFrames) && numFrames > 0)) {
     throw new Error(`decodeVideo: expected numFrames to be a positive integer, got ${numFrames}`);
@@ -136,7 +141,7 @@ async function videoOutput(path: string, options: VideoDecodeOptions, target: st
   if (!info.hasVideo || !stream) throw new MediaError('no-video-stream', `no video track in ${path}`, path);
   const size = outputFrameSize(stream.width!, stream.height!, options);
   const filters = [...(fps !== undefined ? [`fps=${fps}`] : []), `scale=${size.width}:${size.height}:flags=bilinear`];
-  const args = [...(threads !== undefined ? ['-threads', String(threads)] : []), ...durationArgs(options.duration)];
+  const args = [...durationArgs(options.duration)];
   args.push('-map', '0:v:0', '-vf', filters.join(','));
   if (numFrames !== undefined) args.push('-frames:v', String(numFrames));
   args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', target);
@@ -178,7 +183,7 @@ function toSamples(bytes: Buffer): Float32Array {
  */
 export async function decodeVideo(path: string, options: VideoDecodeOptions = {}): Promise<DecodedVideo> {
   const video = await videoOutput(path, options, 'pipe:1');
-  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(options.start, path), ...video.args], path, options.timeoutMs);
+  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(options.start, path, options.threads), ...video.args], path, options.timeoutMs);
   if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
   return toFrames(stdout, video, path, stderr, options.start);
 }
@@ -218,7 +223,7 @@ export async function decodeAudioVideo(
   if (!video.info.hasAudio) throw new MediaError('no-audio-stream', `no audio track in ${path}`, path);
   const audio = audioOutput(audioOptions.sampleRate ?? DEFAULT_SAMPLE_RATE, audioOptions.duration, 'pipe:3');
   const timeoutMs = Math.max(videoOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS, audioOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const { stdout, fd3, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(start, path), ...video.args, ...audio], path, timeoutMs, true);
+  const { stdout, fd3, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(start, path, videoOptions.threads), ...video.args, ...audio], path, timeoutMs, true);
   if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
   return { video: toFrames(stdout, video, path, stderr, start), audio: toSamples(fd3) };
 }
