@@ -78,7 +78,8 @@ export function pretrainBatchFromLoader(pre: VattPreprocessor, b: Batch): Pretra
 /**
  * An endless stream of training batches from `samples`. `startStep` skips whole batches' worth of samples
  * of the deterministic per-epoch order (without decoding them), so a resumed run sees the batches the
- * uninterrupted run would have seen (augmentation draws may differ).
+ * uninterrupted run would have seen, with the same augmentation draws (each clip's seed follows its
+ * position in the epoch).
  */
 export async function* loaderBatches(samples: readonly Sample[], pre: PreprocessingConfig, opts: { batchSize: number; seed: number; startStep: number; workers?: number; onSkip?: (id: string, reason: string) => void }) {
   const perEpoch = Math.floor(samples.length / opts.batchSize);
@@ -89,7 +90,7 @@ export async function* loaderBatches(samples: readonly Sample[], pre: Preprocess
     const order = Array.from(epochOrder(samples.length, opts.seed, epoch));
     const loader = new BatchLoader(
       order.slice(offset).map((i) => samples[i]),
-      { batchSize: opts.batchSize, clip: clipConfigFor(pre, 'train'), seed: opts.seed * 7919 + epoch, shuffle: false, dropLast: true, workers: opts.workers, onSkip: (s) => opts.onSkip?.(s.id, `${s.code}: ${s.reason}`) },
+      { batchSize: opts.batchSize, clip: clipConfigFor(pre, 'train'), seed: opts.seed * 7919 + epoch, seedOffset: offset, shuffle: false, dropLast: true, workers: opts.workers, onSkip: (s) => opts.onSkip?.(s.id, `${s.code}: ${s.reason}`) },
     );
     for await (const b of loader) yield { batch: b, epoch };
     epoch++;
