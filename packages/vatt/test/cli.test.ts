@@ -50,7 +50,7 @@ describe('vatt CLI', () => {
     expect(r.err).toMatch(/--steps must be an integer >= 1, got "abc"/);
     const p = vatt(['pretrain', '--preset', 'huge', '--steps', '1', '--out', path.join(tmp, 'bad')]);
     expect(p.code).toBe(1);
-    expect(p.err).toMatch(/--preset must be one of tiny, tiny-ma, bbs, mbs, lbs, ma-medium, got "huge"/);
+    expect(p.err).toMatch(/--preset must be one of tiny, tiny-ma, tiny-spt, bbs, bbs-spt, mbs, lbs, ma-medium, got "huge"/);
     expect(vatt(['info', path.join(tmp, 'nothing-here')]).err).toMatch(/no checkpoint at .*nothing-here/);
   });
 

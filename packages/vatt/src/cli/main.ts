@@ -35,7 +35,7 @@ export function buildCli(): Command {
   program
     .command('pretrain')
     .description('contrastive pretraining: NCE(video, audio) + MIL-NCE(video, K captions)')
-    .option('--preset <name>', 'model preset: tiny | tiny-ma | bbs | mbs | lbs | ma-medium', 'tiny')
+    .option('--preset <name>', 'model preset: tiny | tiny-ma | tiny-spt | bbs | bbs-spt | mbs | lbs | ma-medium', 'tiny')
     .option('--data <source>', 'embedded (default), or a JSONL manifest / dataset directory', 'embedded')
     .option('--steps <n>', 'training steps', int('--steps', 1), 600)
     .option('--batch <n>', 'batch size', int('--batch', 2), 32)

@@ -8,6 +8,7 @@ import {
   LARGE,
   MEDIUM,
   SMALL,
+  SPECTROGRAM_INPUT,
   T5_SMALL,
   TINY,
   TINY_AUDIO_INPUT,
@@ -17,6 +18,7 @@ import {
   videoConfig,
   type AudioBackboneConfig,
   type AudioInputConfig,
+  type SpectrogramInputConfig,
   type TextBackboneConfig,
   type TransformerSize,
   type VideoBackboneConfig,
@@ -39,13 +41,32 @@ export interface VattConfig {
 }
 
 /** What turns raw media into model inputs; saved with the model. */
+/**
+ * The log-mel front end of the spectrogram audio model (SpT, vatt-spec.md §1.2): STFT size and hop
+ * in samples at the audio sample rate, mel bins, 2-D patch `[time frames, mel bins]`, and the
+ * `LogMelSpectrogram` options (`center`, `power`, `fMin`, `fMax`, `normalize`, `logOffset`).
+ */
+export interface SpectrogramPreprocessing {
+  nFft: number;
+  hopLength: number;
+  nMels: number;
+  patchSize: [number, number];
+  center?: boolean;
+  power?: number;
+  fMin?: number;
+  fMax?: number;
+  logOffset?: number;
+  normalize?: 'none' | 'minmax';
+}
+
 export interface PreprocessingConfig {
   video: { frames: number; height: number; width: number; patchSize: [number, number, number]; fps: number };
-  audio: { samples: number; patchSize: number; sampleRate: number };
+  /** `patchSize`: waveform samples per patch; with `spectrogram`, waveforms become log-mel patches instead. */
+  audio: { samples: number; patchSize: number; sampleRate: number; spectrogram?: SpectrogramPreprocessing };
   text: { maxTokens: number; numCandidates: number };
 }
 
-export const PRESET_NAMES = ['tiny', 'tiny-ma', 'bbs', 'mbs', 'lbs', 'ma-medium'] as const;
+export const PRESET_NAMES = ['tiny', 'tiny-ma', 'tiny-spt', 'bbs', 'bbs-spt', 'mbs', 'lbs', 'ma-medium'] as const;
 export type PresetName = (typeof PRESET_NAMES)[number];
 
 export interface VattPreset {
@@ -55,11 +76,11 @@ export interface VattPreset {
 
 const tinyText = (): TextBackboneConfig => textConfig(TINY, TINY_TEXT_INPUT, { trainableEmbeddings: true });
 
-function preset(variant: VattConfig['variant'], video: TransformerSize, audio: TransformerSize, text: TextBackboneConfig, head: HeadConfig = DEFAULT_FAC_HEAD): VattConfig {
+function preset(variant: VattConfig['variant'], video: TransformerSize, audio: TransformerSize, text: TextBackboneConfig, head: HeadConfig = DEFAULT_FAC_HEAD, audioInput?: SpectrogramInputConfig): VattConfig {
   return {
     variant,
     video: videoConfig(video),
-    audio: audioConfig(audio),
+    audio: audioInput ? audioConfig(audio, audioInput) : audioConfig(audio),
     text,
     head: { ...head },
     temperature: 0.07,
@@ -80,11 +101,20 @@ const TINY_PREPROCESSING: PreprocessingConfig = {
   text: { maxTokens: TINY_TEXT_INPUT.maxTokens, numCandidates: 5 },
 };
 
-function tinyModel(variant: VattConfig['variant']): VattConfig {
+/**
+ * SpT as the official code computes it (48 kHz, 2048-sample STFT, hop 1024, 80 mel bins from 80 to
+ * 7600 Hz, magnitude, no centering, min-max to [0, 1]): 153,600 samples give 149 frames, of which
+ * 144 = 9 patches of 16 are used, x 16 patches of 5 mel bins = the 9 x 16 positional table.
+ */
+const OFFICIAL_SPECTROGRAM: SpectrogramPreprocessing = { nFft: 2048, hopLength: 1024, nMels: 80, patchSize: [16, 5], center: false, power: 1, fMin: 80, fMax: 7600, normalize: 'minmax' };
+/** Tiny SpT: 4096 samples at 5120 Hz, 256-sample STFT, hop 64, 40 mel bins -> 61 frames, 48 used: 3 x 8 patches of 16 x 5. */
+const TINY_SPECTROGRAM: SpectrogramPreprocessing = { nFft: 256, hopLength: 64, nMels: 40, patchSize: [16, 5], center: false, power: 1, fMin: 40, fMax: 2560, normalize: 'minmax' };
+
+function tinyModel(variant: VattConfig['variant'], spectrogram = false): VattConfig {
   return {
     variant,
     video: videoConfig(TINY, TINY_VIDEO_INPUT),
-    audio: audioConfig(TINY, TINY_AUDIO_INPUT as AudioInputConfig),
+    audio: spectrogram ? audioConfig(TINY, { patchSize: [16, 5], buckets: [3, 8] }) : audioConfig(TINY, TINY_AUDIO_INPUT as AudioInputConfig),
     text: tinyText(),
     head: { ...DEFAULT_FAC_HEAD, dVa: 128, dVt: 64 },
     temperature: 0.07,
@@ -94,7 +124,8 @@ function tinyModel(variant: VattConfig['variant']): VattConfig {
 
 /**
  * Named presets. `bbs` / `mbs` / `lbs`: ViT Base/Medium/Large, WaT Base, T5-Small (paper section 4.1);
- * `ma-medium`: VATT-MA Medium; `tiny`, `tiny-ma`: ours, for tests, examples and `npm start`.
+ * `ma-medium`: VATT-MA Medium; `bbs-spt`: `bbs` with the spectrogram audio model (SpT-Base, the paper's
+ * ablation); `tiny`, `tiny-ma`, `tiny-spt`: ours, for tests, examples and `npm start`.
  */
 export function getPreset(name: PresetName): VattPreset {
   switch (name) {
@@ -102,8 +133,15 @@ export function getPreset(name: PresetName): VattPreset {
       return { model: tinyModel('modality-specific'), preprocessing: structuredClone(TINY_PREPROCESSING) };
     case 'tiny-ma':
       return { model: tinyModel('modality-agnostic'), preprocessing: structuredClone(TINY_PREPROCESSING) };
+    case 'tiny-spt':
+      return { model: tinyModel('modality-specific', true), preprocessing: { ...structuredClone(TINY_PREPROCESSING), audio: { ...TINY_PREPROCESSING.audio, spectrogram: structuredClone(TINY_SPECTROGRAM) } } };
     case 'bbs':
       return { model: preset('modality-specific', BASE, BASE, textConfig(T5_SMALL)), preprocessing: structuredClone(OFFICIAL_PREPROCESSING) };
+    case 'bbs-spt':
+      return {
+        model: preset('modality-specific', BASE, BASE, textConfig(T5_SMALL), DEFAULT_FAC_HEAD, SPECTROGRAM_INPUT),
+        preprocessing: { ...structuredClone(OFFICIAL_PREPROCESSING), audio: { ...OFFICIAL_PREPROCESSING.audio, spectrogram: structuredClone(OFFICIAL_SPECTROGRAM) } },
+      };
     case 'mbs':
       return { model: preset('modality-specific', MEDIUM, BASE, textConfig(T5_SMALL)), preprocessing: structuredClone(OFFICIAL_PREPROCESSING) };
     case 'lbs':

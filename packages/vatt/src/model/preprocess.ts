@@ -3,7 +3,7 @@
  * raw frames (uint8 RGB [T,H,W,3]) -> voxel patches, waveforms -> 128-sample patches, captions -> ids.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { VideoTokenizer, Vocabulary, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
+import { SpectrogramTokenizer, VideoTokenizer, Vocabulary, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
 import type { PreprocessingConfig } from './config.js';
 
 /**
@@ -20,6 +20,8 @@ export class VattPreprocessor {
   /** For float frames in [0, 1] (what @vatt/data's loader produces). */
   readonly videoUnit: VideoTokenizer;
   readonly audio: WaveformTokenizer;
+  /** The log-mel front end, when the preprocessing asks for spectrogram patches (SpT). */
+  readonly spectrogram?: SpectrogramTokenizer;
   readonly words: WordTokenizer;
   readonly vocabulary: Vocabulary;
 
@@ -28,6 +30,8 @@ export class VattPreprocessor {
     this.video = new VideoTokenizer({ patchSize: config.video.patchSize, inputRange: 'uint8' });
     this.videoUnit = new VideoTokenizer({ patchSize: config.video.patchSize, inputRange: 'unit' });
     this.audio = new WaveformTokenizer({ patchSize: config.audio.patchSize, numSamples: config.audio.samples });
+    const spec = config.audio.spectrogram;
+    if (spec) this.spectrogram = new SpectrogramTokenizer({ sampleRate: config.audio.sampleRate, ...spec, patchSize: [spec.patchSize[0], spec.patchSize[1]] });
     this.words = new WordTokenizer(this.vocabulary, { maxLength: config.text.maxTokens, allowEmpty: true });
   }
 
@@ -50,13 +54,16 @@ export class VattPreprocessor {
     return { patches: tf.tensor3d(patches.data, patches.shape as [number, number, number]), grid: [...grid] as [number, number, number] };
   }
 
-  /** Mono waveforms (cropped / zero-padded to the configured length) -> patches [B, N, 128]. */
+  /**
+   * Mono waveforms (cropped / zero-padded to the configured length) -> patches [B, N, 128], or with a
+   * spectrogram config, log-mel patches [B, T'·F', t·f] (time-major tokens, as the SpT positions).
+   */
   audioPatches(waves: readonly Float32Array[]): tf.Tensor3D {
     const n = this.config.audio.samples;
     if (!waves.length) throw new Error('audioPatches: no waveforms given');
     const all = new Float32Array(n * waves.length);
     waves.forEach((w, i) => all.set(w.length > n ? w.subarray(0, n) : w, i * n));
-    const { patches } = this.audio.tokenize(all, [waves.length, n]);
+    const { patches } = (this.spectrogram ?? this.audio).tokenize(all, [waves.length, n]);
     return tf.tensor3d(patches.data, patches.shape as [number, number, number]);
   }
 
