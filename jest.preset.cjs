@@ -27,6 +27,7 @@ module.exports = {
   moduleNameMapper: {
     '^@vatt/(tokenizers|transformer|losses|data)$': path.join(root, 'packages/$1/src/index.ts'),
     '^@vatt/data/embedded$': path.join(root, 'packages/data/src/embedded/index.ts'),
+    '^@vatt/data/browser$': path.join(root, 'packages/data/src/browser.ts'),
     '^vatt$': path.join(root, 'packages/vatt/src/index.ts'),
     '^@vatt-testing/(.*)$': path.join(root, 'testing/$1'),
     '^(\\.{1,2}/.*)\\.js$': '$1',

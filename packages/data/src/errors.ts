@@ -7,7 +7,9 @@ export type MediaErrorCode =
   | 'no-audio-stream'
   | 'no-frames'
   | 'timeout'
-  | 'decode-failed';
+  | 'decode-failed'
+  /** The browser cannot seek in the source (a server without HTTP Range requests). */
+  | 'not-seekable';
 
 /**
  * A media file could not be probed or decoded. `code` says why, `path` names the file.

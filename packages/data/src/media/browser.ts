@@ -4,7 +4,8 @@ import type { AudioDecodeOptions, DecodedVideo, MediaDecoder, MediaInfo, VideoDe
 
 /* Browser back end: an HTMLVideoElement seeked frame by frame and drawn on a canvas, and
  * AudioContext.decodeAudioData for sound. Same interface and outputs as the ffmpeg back end.
- * Sources are URLs (object URLs of user files work). Not exercised by the Node test suite. */
+ * Sources are URLs (object URLs of user files work). Tested in headless Chromium against ffmpeg
+ * (examples/browser-demo/test/media.test.mjs). */
 
 function loadVideoElement(url: string): Promise<HTMLVideoElement> {
   return new Promise((resolve, reject) => {
@@ -20,7 +21,13 @@ function loadVideoElement(url: string): Promise<HTMLVideoElement> {
 
 function seek(video: HTMLVideoElement, time: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    video.onseeked = () => resolve();
+    video.onseeked = () => {
+      // A source the browser cannot seek in (an HTTP server without Range requests) "seeks" to 0 and
+      // would give its first frame over and over.
+      if (Math.abs(video.currentTime - time) > 0.05) {
+        reject(new MediaError('not-seekable', `cannot seek to ${time.toFixed(2)} s in ${video.src} (at ${video.currentTime.toFixed(2)} s): serve it with HTTP Range support, or use an object URL`, video.src));
+      } else resolve();
+    };
     video.onerror = () => reject(new MediaError('corrupt-media', `seek failed in ${video.src}`, video.src));
     video.currentTime = time;
   });
