@@ -1,5 +1,5 @@
 import type { Clip, ClipDataset } from '../src/data/clips.js';
-import type { PreprocessingConfig } from '../src/model/config.js';
+import type { PreprocessingConfig, VattConfig } from '../src/model/config.js';
 
 export const TEST_VOCAB = ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'red', 'blue', 'green', 'circle', 'square', 'moving', 'left', 'right', 'up', 'down'];
 
@@ -21,3 +21,17 @@ export function randomClips(pre: PreprocessingConfig, n: number, seed = 1): Clip
   });
   return { size: n, clip: (i) => clips[i], clips };
 }
+
+/**
+ * `cfg` without dropout and DropToken: chunk-by-chunk (or shard-by-shard) passes draw their random
+ * masks for their own shapes, so only a deterministic forward pass can match the full batch number for number.
+ */
+export function withoutRandomness(cfg: VattConfig): VattConfig {
+  return {
+    ...cfg,
+    video: { ...cfg.video, dropout: 0, attnDropout: 0, dropTokenKeepRate: null },
+    audio: { ...cfg.audio, dropout: 0, attnDropout: 0, dropTokenKeepRate: null },
+    text: { ...cfg.text, dropout: 0 },
+  };
+}
+

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { random, TransformerEncoder } from '@vatt/transformer';
 import { useBackend } from '@vatt-testing/backends';
-import { randomClips, TEST_VOCAB } from '../../test/random_clips.js';
-import { getPreset } from '../model/config.js';
+import { randomClips, TEST_VOCAB, withoutRandomness } from '../../test/random_clips.js';
+import { getPreset, type VattConfig } from '../model/config.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT } from '../model/vatt.js';
 import { chunkedPretrainGrads } from '../train/grad_cache.js';
@@ -149,13 +149,7 @@ describe('ReplicaPool set-up errors', () => {
 
 describe('VATT pretraining on a ReplicaPool', () => {
   const { model: cfg, preprocessing } = getPreset('tiny');
-  // No dropout and no DropToken, so that shard-by-shard passes can match the reference number for number.
-  const deterministic = {
-    ...cfg,
-    video: { ...cfg.video, dropout: 0, attnDropout: 0, dropTokenKeepRate: null },
-    audio: { ...cfg.audio, dropout: 0, attnDropout: 0, dropTokenKeepRate: null },
-    text: { ...cfg.text, dropout: 0 },
-  };
+  const deterministic = withoutRandomness(cfg);
 
   test('2 workers x 3 clips give the gradients of the gradient cache in chunks of 3 (whole batch as negatives)', async () => {
     random.setSeed(4);
@@ -184,7 +178,7 @@ describe('VATT pretraining on a ReplicaPool', () => {
     }
   }, 120000);
 
-  const trainRun = async (config: typeof cfg, steps: number) => {
+  const trainRun = async (config: VattConfig, steps: number) => {
     random.setSeed(5);
     const model = new VATT(config).train();
     const pre = new VattPreprocessor(preprocessing, TEST_VOCAB);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { useBackend } from '@vatt-testing/backends';
-import { randomClips, TEST_VOCAB } from '../../test/random_clips.js';
+import { randomClips, TEST_VOCAB, withoutRandomness } from '../../test/random_clips.js';
 import { getPreset } from '../model/config.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT } from '../model/vatt.js';
@@ -10,14 +10,7 @@ import { makePretrainBatch } from './pretrain.js';
 import { Trainer } from './trainer.js';
 
 const { model: cfg, preprocessing } = getPreset('tiny');
-// No dropout and no DropToken: a chunk draws its random masks for its own shape, so only a
-// deterministic forward pass can match the full batch number for number.
-const deterministic = {
-  ...cfg,
-  video: { ...cfg.video, dropout: 0, attnDropout: 0, dropTokenKeepRate: null },
-  audio: { ...cfg.audio, dropout: 0, attnDropout: 0, dropTokenKeepRate: null },
-  text: { ...cfg.text, dropout: 0 },
-};
+const deterministic = withoutRandomness(cfg);
 
 beforeAll(() => useBackend('wasm'));
 
