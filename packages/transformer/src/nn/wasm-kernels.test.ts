@@ -27,7 +27,13 @@ describe('wasm kernels', () => {
     const i = tf.cast(z, 'int32');
     expect(i.dtype).toBe('int32');
     expect(Array.from(await i.data())).toEqual([1, -2, 3, 4]);
-    tf.dispose([z, i]);
+    // A cast to bool gives 0/1 (the stock wasm kernel kept 2 as 2), NaN counts as true as on cpu.
+    const b = tf.cast(tf.tensor1d([0, 2, -0.5, 0, NaN]), 'bool');
+    expect(b.dtype).toBe('bool');
+    expect(Array.from(await b.data())).toEqual([0, 1, 1, 0, 1]);
+    const bi = tf.cast(tf.tensor1d([0, 7, -3], 'int32'), 'bool');
+    expect(Array.from(await bi.data())).toEqual([0, 1, 1]);
+    tf.dispose([z, i, b, bi]);
   });
 
   test('a training step of a 2-layer encoder: gradients as on cpu, no tensors left, heap stays flat', async () => {

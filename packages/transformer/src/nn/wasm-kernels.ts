@@ -28,6 +28,7 @@ interface WasmBackendInternals {
   dataIdNextNumber: number;
   makeOutput: (shape: number[], dtype: tf.DataType) => tf.TensorInfo;
   incRef: (dataId: object) => void;
+  typedArrayFromHeap: (t: tf.TensorInfo) => Float32Array | Int32Array | Uint8Array;
 }
 
 function hasInternals(backend: unknown): backend is WasmBackendInternals {
@@ -39,6 +40,7 @@ function hasInternals(backend: unknown): backend is WasmBackendInternals {
     typeof b.dataIdNextNumber === 'number' &&
     typeof b.makeOutput === 'function' &&
     typeof b.incRef === 'function' &&
+    typeof b.typedArrayFromHeap === 'function' &&
     typeof b.dataIdMap?.get === 'function'
   );
 }
@@ -106,12 +108,26 @@ function sharedIdentity(args: { inputs: tf.NamedTensorInfoMap; backend: unknown 
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-/** `Cast` to the tensor's own dtype shares the buffer; real conversions go to the stock kernel. */
+/**
+ * `Cast` to the tensor's own dtype shares the buffer; a cast to bool maps non-zero values to 1 (the
+ * stock wasm kernel copies them unchanged: 2 stayed 2); other conversions go to the stock kernel.
+ */
 function sharedCast(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
-  if (args.attrs.dtype !== x.dtype || x.dtype === 'string' || !hasInternals(args.backend)) return stockKernel(tf.Cast, args);
-  args.backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  const backend = args.backend;
+  if (x.dtype === 'string' || !hasInternals(backend)) return stockKernel(tf.Cast, args);
+  if (args.attrs.dtype === x.dtype) {
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  }
+  if (args.attrs.dtype === 'bool') {
+    const out = backend.makeOutput(x.shape, 'bool');
+    const from = backend.typedArrayFromHeap(x);
+    const to = backend.typedArrayFromHeap(out);
+    for (let i = 0; i < from.length; i++) to[i] = from[i] !== 0 ? 1 : 0;
+    return out;
+  }
+  return stockKernel(tf.Cast, args);
 }
 
 /** The stock wasm kernels this module replaced, by name (the fallbacks above call them). */
