@@ -19,10 +19,27 @@ jupyter=/usr/bin/jupyter
 
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=($(cd "$here" && ls [0-9]*.ipynb | sed 's/\.ipynb$//'))
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 for name in "${names[@]}"; do
   start=$(date +%s)
-  # Run from this folder so `import 'vatt'` resolves through the workspace's node_modules.
-  (cd "$here" && "$jupyter" nbconvert --to notebook --execute "$name.ipynb" --output-dir "$out" \
-      --ExecutePreprocessor.timeout=600 --log-level=WARN) 2> >(grep -v -e '^0.00s' -e 'frozen modules' >&2)
+  for attempt in 1 2 3; do
+    # Run from this folder so `import 'vatt'` resolves through the workspace's node_modules.
+    if (cd "$here" && "$jupyter" nbconvert --to notebook --execute "$name.ipynb" --output-dir "$out" \
+        --ExecutePreprocessor.timeout=600 --log-level=WARN) 2> "$log"; then
+      grep -v -e '^0.00s' -e 'frozen modules' "$log" >&2 || true
+      break
+    fi
+    # tslab's kernel sometimes dies while answering its first kernel_info request (zeromq EBUSY,
+    # "Socket is blocked by a bind or unbind operation"); nbconvert then reports a kernel that never
+    # responded. That is a start-up race, not a notebook failure: start it again. Cell errors are not retried.
+    if [ "$attempt" -lt 3 ] && grep -q -e "Kernel didn't respond" -e 'Socket is blocked by a bind or unbind operation' "$log" && ! grep -q 'CellExecutionError' "$log"; then
+      echo "notebook $name: the tslab kernel did not start (attempt $attempt), starting it again" >&2
+      continue
+    fi
+    grep -v -e '^0.00s' -e 'frozen modules' "$log" >&2
+    echo "notebook $name: FAILED" >&2
+    exit 1
+  done
   echo "notebook $name: ok ($(( $(date +%s) - start )) s) -> $out/$name.ipynb"
 done
