@@ -124,7 +124,7 @@ export async function loadDatasetSource(dir: string, layout: DatasetLayout, pre:
     }
     case 'kinetics': {
       const valCsv = ['validate.csv', 'val.csv'].map((f) => path.join(dir, f)).find((f) => existsSync(f))!;
-      const rootFor = async (kind: 'train' | 'val'): Promise<string> => {
+      const rootFor = (kind: 'train' | 'val'): string => {
         for (const d of kind === 'train' ? ['train', 'videos'] : ['val', 'validate', 'videos']) if (existsSync(path.join(dir, d))) return path.join(dir, d);
         return dir;
       };
@@ -135,8 +135,8 @@ export async function loadDatasetSource(dir: string, layout: DatasetLayout, pre:
         const byLabel = first && (await fs.stat(path.join(root, String(first.label))).then((st) => st.isDirectory(), () => false));
         return (byLabel ? await readKinetics({ csv, videoRoot: root, layout: 'byLabel' }) : flat).filter((s) => s.label !== undefined);
       };
-      const train = await read(path.join(dir, 'train.csv'), await rootFor('train'));
-      const test = await read(valCsv, await rootFor('val'));
+      const train = await read(path.join(dir, 'train.csv'), rootFor('train'));
+      const test = await read(valCsv, rootFor('val'));
       const classes = [...new Set(train.map((s) => String(s.label)))].sort();
       const index = new Map(classes.map((c, i) => [c, i]));
       const known = (s: Sample) => index.has(String(s.label));

@@ -186,14 +186,15 @@ export class ReplicaPool {
     inputs: tf.NamedTensorMap,
     opts: ShardedCallOptions,
     make: (shard: ShardInfo, wire: WireTensors, i: number) => Request,
-    extra?: (shard: ShardInfo) => WireTensors,
   ): Promise<Reply[]> {
     const { batch, shards } = this.shards(inputs, opts);
     return Promise.all(
       shards.map((shard, i) => {
         const wire = sliceRows(inputs, batch, shard);
-        const more = extra?.(shard) ?? {};
-        return this.send(this.slots[i], make(shard, wire, i), [...buffersOf(wire), ...buffersOf(more)]);
+        const req = make(shard, wire, i);
+        // The shard's copies move to the worker instead of being copied again.
+        const transfer = [...buffersOf(wire), ...(req.op === 'vjp' ? buffersOf(req.upstream) : [])];
+        return this.send(this.slots[i], req, transfer);
       }),
     );
   }
@@ -242,19 +243,15 @@ export class ReplicaPool {
     for (const [k, t] of Object.entries(upstream)) {
       if (t.shape[0] % batch !== 0) throw new Error(`ReplicaPool.vjp: upstream "${k}" has ${t.shape[0]} rows, not a whole number per sample for a batch of ${batch}`);
     }
-    const replies = (await this.sharded(
-      inputs,
-      opts,
-      (shard, wire, i) => ({
-        op: 'vjp',
-        inputs: wire,
-        upstream: sliceRows(upstream, batch, shard),
-        shard,
-        context: opts.context,
-        randomState: this.stateOf(opts, i),
-        microBatch: opts.microBatch,
-      }),
-    )) as Array<Extract<Reply, { op: 'vjp' }>>;
+    const replies = (await this.sharded(inputs, opts, (shard, wire, i) => ({
+      op: 'vjp',
+      inputs: wire,
+      upstream: sliceRows(upstream, batch, shard),
+      shard,
+      context: opts.context,
+      randomState: this.stateOf(opts, i),
+      microBatch: opts.microBatch,
+    }))) as Array<Extract<Reply, { op: 'vjp' }>>;
     return this.reduce(replies);
   }
 
