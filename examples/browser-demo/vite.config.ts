@@ -9,8 +9,8 @@ export default defineConfig({
   base: './',
   resolve: {
     alias: [
-      // The path/url imports of tsup's ESM shims (see src/node_stubs.ts).
-      { find: /^(node:)?(path|url)$/, replacement: here('src/node_stubs.ts') },
+      // The path/url imports of tsup's ESM shims (see src/node-stubs.ts).
+      { find: /^(node:)?(path|url)$/, replacement: here('src/node-stubs.ts') },
     ],
   },
   build: { outDir: 'dist', emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096 },

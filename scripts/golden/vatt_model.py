@@ -24,7 +24,7 @@ float32 result is compared with the exact answer.
 
 Writes packages/vatt/test/golden/vatt_model.json (config, names, shapes, text ids, outputs) and
 vatt_model.bin (float32 little-endian: every weight under OUR parameter names, then the video and audio
-patches), read by packages/vatt/test/golden_model.test.ts.
+patches), read by packages/vatt/test/golden-model.test.ts.
 """
 import json
 import math

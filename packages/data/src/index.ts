@@ -35,7 +35,7 @@ export { readEsc50, leaveOneFoldOut } from './datasets/esc50.js';
 export { readCsv, type CsvRow, type CsvOptions } from './datasets/files.js';
 export { readAudioSetSegments, readAudioSetClassIndex } from './datasets/audioset.js';
 export type { AudioSetOptions, AudioSetClass } from './datasets/audioset.js';
-export { readUcf101Split, readHmdb51Split } from './datasets/actionSplits.js';
+export { readUcf101Split, readHmdb51Split } from './datasets/action-splits.js';
 export { readManifest } from './datasets/manifest.js';
 
 // Clip sampling, augmentation.

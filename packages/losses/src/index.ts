@@ -13,14 +13,14 @@ export {
   MASKED_LOGIT_OFFSET,
   type MilNceOptions,
   type NceOptions,
-} from './milNce.js';
-export { symmetricInfoNce, type SymmetricInfoNceOptions } from './symmetricInfoNce.js';
+} from './mil-nce.js';
+export { symmetricInfoNce, type SymmetricInfoNceOptions } from './symmetric-info-nce.js';
 export {
   vattPretrainLoss,
   vattPretrainLossTerms,
   type VattPretrainLossInputs,
   type VattPretrainLossTerms,
-} from './vattPretrainLoss.js';
+} from './vatt-pretrain-loss.js';
 export type { SampleMask } from './validate.js';
 
 export const VERSION = '0.1.0';

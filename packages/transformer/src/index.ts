@@ -1,4 +1,4 @@
-import './register_gradients.js';
+import './register-gradients.js';
 export const VERSION = '0.1.0';
 export * from './module.js';
 export * as initializers from './initializers.js';

@@ -9,7 +9,7 @@ import { buildVocabulary, VideoTokenizer, WaveformTokenizer, WordTokenizer } fro
 import { random, TINY, TransformerEncoder } from '@vatt/transformer';
 import { expectNoLeak, forEachBackend, testBackends, useBackend, type TestBackend } from '@vatt-testing/backends';
 import { getPreset, type VattConfig } from '../src/model/config.js';
-import { FacHead } from '../src/model/fac_head.js';
+import { FacHead } from '../src/model/fac-head.js';
 import { VATT } from '../src/model/vatt.js';
 
 type Outputs = Record<string, Float32Array>;

@@ -13,7 +13,7 @@ import { audioWindows, multiViewClips, tileImage, uniformStarts } from '../src/f
 import { getPreset } from '../src/model/config.js';
 import { VattPreprocessor } from '../src/model/preprocess.js';
 import { VATT } from '../src/model/vatt.js';
-import { TEST_VOCAB } from './random_clips.js';
+import { TEST_VOCAB } from './random-clips.js';
 
 const { model: tinyConfig, preprocessing } = getPreset('tiny');
 let vatt: VATT;

@@ -1,5 +1,5 @@
 import { checkPositiveInteger } from '../shapes.js';
-import { captionWords } from './captionWords.js';
+import { captionWords } from './caption-words.js';
 
 /** The four words every vocabulary holds (DMVR `WordTokenizer`), `<pad>` first with id 0. */
 export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;

@@ -5,7 +5,7 @@ import { dropout } from '../nn/dropout.js';
 import { Embedding } from '../nn/embedding.js';
 import { matMul } from '../nn/matmul.js';
 import { expectLastDim, expectPositiveInt, expectRank, expectRate, fmtShape } from '../nn/validate.js';
-import { relativePositionBuckets } from './relativePosition.js';
+import { relativePositionBuckets } from './relative-position.js';
 
 /** Added to the scores of padded keys (vatt-spec.md §2.5). */
 export const MASK_VALUE = -1e9;

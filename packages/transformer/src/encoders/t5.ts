@@ -5,7 +5,7 @@ import { dropout } from '../nn/dropout.js';
 import { RMSNorm } from '../nn/norm.js';
 import { expectLastDim, expectPositiveInt, expectRank, expectRate, fmtShape } from '../nn/validate.js';
 import { MultiHeadAttention, maskToBias } from './attention.js';
-import { FeedForward } from './feedForward.js';
+import { FeedForward } from './feed-forward.js';
 import type { EncoderInputs } from './transformer.js';
 
 export interface T5EncoderOptions {

@@ -5,7 +5,7 @@ import { dropout } from '../nn/dropout.js';
 import { LayerNorm } from '../nn/norm.js';
 import { expectLastDim, expectPositiveInt, expectRank, expectRate, fmtShape } from '../nn/validate.js';
 import { MultiHeadAttention } from './attention.js';
-import { FeedForward } from './feedForward.js';
+import { FeedForward } from './feed-forward.js';
 
 export interface TransformerEncoderLayerOptions {
   dModel: number;

@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CheckpointManager, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
-import { fileHandler, registerFileRouter } from './file_handler.js';
+import { fileHandler, registerFileRouter } from './file-handler.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadArtifacts, MODEL_JSON, saveArtifacts } from './file_handler.js';
+import { loadArtifacts, MODEL_JSON, saveArtifacts } from './file-handler.js';
 
 export const CHECKPOINT_FORMAT = 'vatt-checkpoint/1';
 const OPT_PREFIX = 'optimizer/';

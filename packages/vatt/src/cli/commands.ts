@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { setupBackend, type BackendChoice } from '../backend.js';
 import { embeddedSplits } from '../data/embedded.js';
-import { formatZeroShot, zeroShotRetrieval, type ZeroShotReport } from '../eval/zero_shot.js';
+import { formatZeroShot, zeroShotRetrieval, type ZeroShotReport } from '../eval/zero-shot.js';
 import { getPreset, PRESET_NAMES, type PresetName } from '../model/config.js';
 import { encodeAudio, encodeText, encodeVideo } from '../model/encode.js';
 import { loadVatt } from '../model/load.js';

@@ -12,8 +12,8 @@ import { Command } from 'commander';
 import { existsSync, realpathSync } from 'node:fs';
 import { backendOption, float, int } from './args.js';
 import { commandEmbed, commandInfo, commandMain, commandPretrain, commandRetrieval } from './commands.js';
-import { registerEvalCommands } from './eval_commands.js';
-import { registerPlotCommands } from './plot_commands.js';
+import { registerEvalCommands } from './eval-commands.js';
+import { registerPlotCommands } from './plot-commands.js';
 
 
 

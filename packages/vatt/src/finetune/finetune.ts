@@ -21,7 +21,7 @@ import type { Matrix } from '../model/encode.js';
 import type { VattPreprocessor } from '../model/preprocess.js';
 import { batchIndices } from '../train/pretrain.js';
 import { Trainer, type StepResult } from '../train/trainer.js';
-import { averageRows } from '../eval/linear_probe.js';
+import { averageRows } from '../eval/linear-probe.js';
 import { classificationMetrics, multiLabelMetrics, type ClassificationMetrics, type MultiLabelMetrics } from '../eval/metrics.js';
 import { AudioClassifier, classifierFromConfig, VideoClassifier, type ClassifierConfig } from './classifier.js';
 import { classBalancedSigmoidCrossEntropy, labelSmoothedCrossEntropy, mixup } from './losses.js';

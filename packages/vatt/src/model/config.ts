@@ -23,7 +23,7 @@ import {
   type TransformerSize,
   type VideoBackboneConfig,
 } from '@vatt/transformer';
-import { DEFAULT_FAC_HEAD, type FacHeadConfig } from './fac_head.js';
+import { DEFAULT_FAC_HEAD, type FacHeadConfig } from './fac-head.js';
 
 export type HeadConfig = Omit<FacHeadConfig, 'videoDim' | 'audioDim' | 'textDim'>;
 

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { useBackend } from '@vatt-testing/backends';
-import { randomClips, TEST_VOCAB } from '../../test/random_clips.js';
+import { randomClips, TEST_VOCAB } from '../../test/random-clips.js';
 import { saveCheckpoint } from '../checkpoint/checkpoint.js';
 import { makePretrainBatch } from '../train/pretrain.js';
 import { getPreset } from './config.js';

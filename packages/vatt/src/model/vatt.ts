@@ -11,8 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { vattPretrainLossTerms } from '@vatt/losses';
 import { AudioTransformer, Module, T5Encoder, TextTransformer, TransformerEncoder, VideoTransformer, type BackboneOutput } from '@vatt/transformer';
 import type { VattConfig } from './config.js';
-import { FacHead } from './fac_head.js';
-import { ModalityAgnosticText } from './ma_text.js';
+import { FacHead } from './fac-head.js';
+import { ModalityAgnosticText } from './ma-text.js';
 
 /** What `embedVideo` returns: [AGG] features `[B, d]` and the S_va / S_vt projections. */
 export interface VideoEmbeddings {

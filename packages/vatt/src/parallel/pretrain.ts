@@ -1,5 +1,5 @@
 /**
- * VATT pretraining gradients on a ReplicaPool: the gradient cache (train/grad_cache.ts) with its
+ * VATT pretraining gradients on a ReplicaPool: the gradient cache (train/grad-cache.ts) with its
  * chunks spread over worker_threads. (1) every worker embeds its shard without a tape; (2) the loss
  * of the whole batch, on the gathered embeddings, gives the gradient for each embedding; (3) every
  * worker replays its shard's forward pass (same random state) and back-propagates its slice of that
@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import type { PretrainBatch, VATT } from '../model/vatt.js';
-import { embeddingLossGrads } from '../train/grad_cache.js';
+import { embeddingLossGrads } from '../train/grad-cache.js';
 import type { GradientsResult } from '../train/trainer.js';
 import type { ReplicaPool } from './pool.js';
 

@@ -147,7 +147,7 @@ describe('vatt plot curves', () => {
   });
 
   test('a folder without log.jsonl is an error naming the expected file', async () => {
-    const { commandPlotCurves } = await import('../cli/plot_commands.js');
+    const { commandPlotCurves } = await import('../cli/plot-commands.js');
     await expect(commandPlotCurves('/nonexistent-run', { png: false, backend: 'cpu' })).rejects.toThrow(/no training log at \/nonexistent-run\/log\.jsonl/);
   });
 });

@@ -4,7 +4,7 @@ import { useBackend } from '@vatt-testing/backends';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomClips, TEST_VOCAB } from '../../test/random_clips.js';
+import { randomClips, TEST_VOCAB } from '../../test/random-clips.js';
 import { getPreset } from '../model/config.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT } from '../model/vatt.js';

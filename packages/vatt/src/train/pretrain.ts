@@ -18,7 +18,7 @@ import { loaderBatches, pretrainBatchFromLoader } from '../data/sources.js';
 import type { Sample } from '@vatt/data';
 import { learningRateAt, type ScheduleConfig } from './schedule.js';
 import { Trainer, type StepResult } from './trainer.js';
-import { chunkedPretrainGrads } from './grad_cache.js';
+import { chunkedPretrainGrads } from './grad-cache.js';
 import { ReplicaPool } from '../parallel/pool.js';
 import { replicatedPretrainGrads } from '../parallel/pretrain.js';
 import { VATT_PRETRAIN_REPLICA } from '../parallel/vatt-replica.js';
@@ -36,7 +36,7 @@ export interface PretrainOptions {
   dropRate: number;
   /**
    * Clips per forward/backward pass; the loss still sees the whole batch as negatives (gradient cache,
-   * train/grad_cache.ts). Bounds activation memory (the wasm heap stops at 4 GiB). Default: the batch.
+   * train/grad-cache.ts). Bounds activation memory (the wasm heap stops at 4 GiB). Default: the batch.
    */
   microBatch?: number;
   /**

@@ -1,5 +1,5 @@
 // The @vatt/data README example that runs with nothing downloaded: the embedded dataset.
-//   node examples/scripts/data_embedded.mjs      (after npm run build)
+//   node examples/scripts/data-embedded.mjs      (after npm run build)
 import { EmbeddedDataset } from '@vatt/data';
 
 const data = new EmbeddedDataset({ seed: 0 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_TEMPERATURE, milNce, nce } from './milNce.js';
+import { DEFAULT_TEMPERATURE, milNce, nce } from './mil-nce.js';
 import type { SampleMask } from './validate.js';
 
 /** Inputs of {@link vattPretrainLoss} and {@link vattPretrainLossTerms}. */

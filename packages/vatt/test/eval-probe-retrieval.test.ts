@@ -2,14 +2,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { expectNoLeak, maxAbsDiff, useBackend } from '@vatt-testing/backends';
-import { averageRows, linearProbe, LinearProbeClassifier, trainLinearProbe } from '../src/eval/linear_probe.js';
-import { averageGroups, multiCaptionMetrics, multiCaptionRetrieval, multiCaptionSimilarity, npyToMatrix, similarityToNpy, videoToTextRanks, type SimilarityMatrix } from '../src/eval/multi_caption.js';
-import { zeroShotRetrieval } from '../src/eval/zero_shot.js';
+import { averageRows, linearProbe, LinearProbeClassifier, trainLinearProbe } from '../src/eval/linear-probe.js';
+import { averageGroups, multiCaptionMetrics, multiCaptionRetrieval, multiCaptionSimilarity, npyToMatrix, similarityToNpy, videoToTextRanks, type SimilarityMatrix } from '../src/eval/multi-caption.js';
+import { zeroShotRetrieval } from '../src/eval/zero-shot.js';
 import { getPreset } from '../src/model/config.js';
 import type { Matrix } from '../src/model/encode.js';
 import { VattPreprocessor } from '../src/model/preprocess.js';
 import { VATT } from '../src/model/vatt.js';
-import { randomClips, TEST_VOCAB } from './random_clips.js';
+import { randomClips, TEST_VOCAB } from './random-clips.js';
 
 beforeAll(async () => {
   await useBackend('wasm');

@@ -1,5 +1,5 @@
 import { checkPositiveInteger, patchifyArray, type NumericArray, type ShapedArray } from '../shapes.js';
-import { LogMelSpectrogram, type LogMelOptions } from './logMelSpectrogram.js';
+import { LogMelSpectrogram, type LogMelOptions } from './log-mel-spectrogram.js';
 
 /** Options of {@link SpectrogramTokenizer}: the log-mel settings plus the 2-D patch size. */
 export interface SpectrogramTokenizerOptions extends LogMelOptions {

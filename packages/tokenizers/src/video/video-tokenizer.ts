@@ -8,7 +8,7 @@ import {
   type NumericArray,
   type ShapedArray,
 } from '../shapes.js';
-import { normalizeFrames, type InputRange } from './normalizeFrames.js';
+import { normalizeFrames, type InputRange } from './normalize-frames.js';
 
 /** Options of {@link VideoTokenizer}. */
 export interface VideoTokenizerOptions {

@@ -1,5 +1,5 @@
 // The vatt README example: build the tiny VATT, train it briefly on the embedded dataset, embed, retrieve.
-//   node examples/scripts/vatt_quickstart.mjs      (after npm run build)
+//   node examples/scripts/vatt-quickstart.mjs      (after npm run build)
 import * as tf from '@tensorflow/tfjs-core';
 import { VATT, VattPreprocessor, Trainer, batchIndices, embeddedSplits, encodeText, encodeVideo, getPreset, makePretrainBatch, setupBackend, similarity } from 'vatt';
 

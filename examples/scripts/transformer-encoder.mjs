@@ -1,6 +1,6 @@
 // The @vatt/transformer README example: a new 1-D modality (a 3-axis IMU-like signal) through a window
 // tokenizer, 1-D position embeddings and a pre-LN Transformer encoder, then one gradient.
-//   node examples/scripts/transformer_encoder.mjs      (after npm run build)
+//   node examples/scripts/transformer-encoder.mjs      (after npm run build)
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Dense, TemporalEmbeddings, TransformerEncoder, random } from '@vatt/transformer';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DEFAULT_TEMPERATURE } from './milNce.js';
+import { DEFAULT_TEMPERATURE } from './mil-nce.js';
 import { l2Normalize } from './normalize.js';
 import { checkMatrix, checkPositive } from './validate.js';
 

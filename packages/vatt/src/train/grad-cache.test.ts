@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { useBackend } from '@vatt-testing/backends';
-import { randomClips, TEST_VOCAB, withoutRandomness } from '../../test/random_clips.js';
+import { randomClips, TEST_VOCAB, withoutRandomness } from '../../test/random-clips.js';
 import { getPreset } from '../model/config.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT } from '../model/vatt.js';
-import { chunkedPretrainGrads } from './grad_cache.js';
+import { chunkedPretrainGrads } from './grad-cache.js';
 import { makePretrainBatch } from './pretrain.js';
 import { Trainer } from './trainer.js';
 

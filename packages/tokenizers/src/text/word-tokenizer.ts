@@ -1,5 +1,5 @@
 import { checkPositiveInteger, type ShapedArray } from '../shapes.js';
-import { captionWords } from './captionWords.js';
+import { captionWords } from './caption-words.js';
 import type { Vocabulary } from './vocabulary.js';
 
 /** Options of {@link WordTokenizer}. */
