@@ -44,7 +44,11 @@ function runWorkload(backend, workload, repeats, extra = []) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, argv, { env, encoding: 'utf8', timeout: 15 * 60 * 1000, maxBuffer: 64 * 2 ** 20 });
   process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-  const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = r.stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (r.status === 0 && line) return JSON.parse(line);
   const err = (r.stderr || '').split('\n').find((l) => /Error|Abort/.test(l)) ?? `exit ${r.status ?? r.signal}`;
   return { backend, workload, options: extra.join(' '), error: err.trim() };
@@ -54,9 +58,15 @@ function runWorkload(backend, workload, repeats, extra = []) {
 function probeBackends() {
   const found = {};
   for (const b of ['tensorflow', 'webgpu', 'wasm', 'cpu']) {
-    const code = `import('vatt').then(async (v) => { const i = await v.setupBackend('${b}'); console.log(JSON.stringify(i)); process.exit(0); }).catch((e) => { console.log(JSON.stringify({ error: e.message })); process.exit(0); })`;
+    const code =
+      `import('vatt').then(async (v) => { const i = await v.setupBackend('${b}'); console.log(JSON.stringify(i)); process.exit(0); })` +
+      '.catch((e) => { console.log(JSON.stringify({ error: e.message })); process.exit(0); })';
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8', cwd: root, timeout: 120000 });
-    const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+    const line = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .pop();
     found[b] = line ? JSON.parse(line) : { error: `probe failed: ${r.stderr.split('\n')[0]}` };
   }
   return found;
@@ -67,14 +77,20 @@ function runTorch() {
   const check = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (check.status !== 0) return { skipped: 'python3-torch not installed (apt-get install python3-torch libopenblas0-pthread)' };
   const openblas = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'libopenblas0-pthread'], { encoding: 'utf8' });
-  const blasNote = openblas.stdout.includes('install ok installed') ? 'OpenBLAS (libopenblas0-pthread)' : 'reference netlib BLAS: libopenblas0-pthread is NOT installed, torch is ~34x slower than it should be';
+  const blasNote = openblas.stdout.includes('install ok installed')
+    ? 'OpenBLAS (libopenblas0-pthread)'
+    : 'reference netlib BLAS: libopenblas0-pthread is NOT installed, torch is ~34x slower than it should be';
   process.stderr.write('  encoder in PyTorch ...');
   const t0 = Date.now();
   // OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE force older kernels: unset both for this one command (toolchain.md).
   const torchEnv = { ...process.env };
   delete torchEnv.OPENBLAS_CORETYPE;
   delete torchEnv.OPENBLAS_L2_SIZE;
-  const r = spawnSync(python, [join(here, 'torch_encoder.py'), '--repeats', String(quick ? 2 : 3), '--threads', '2'], { env: torchEnv, encoding: 'utf8', timeout: 15 * 60 * 1000 });
+  const r = spawnSync(python, [join(here, 'torch_encoder.py'), '--repeats', String(quick ? 2 : 3), '--threads', '2'], {
+    env: torchEnv,
+    encoding: 'utf8',
+    timeout: 15 * 60 * 1000,
+  });
   process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   const line = r.stdout.trim().split('\n').pop();
   if (r.status !== 0 || !line) return { error: r.stderr.split('\n').slice(-2).join(' ') };
@@ -129,7 +145,12 @@ async function main() {
   const rows = [['workload', 'backend', 'phase', 'median s', 'samples/s', 'tokens/s', 'GFLOP/s', 'peak RSS MiB', 'tf MiB', 'tensors', 'x torch']];
   for (const r of runs) {
     const label = (phase) =>
-      `${r.workload}${r.replicas ? ` (${r.replicas} replicas)` : ''}${r.microBatch && phase === 'train' ? ` (micro-batch ${r.microBatch})` : ''}${r.checkpointLayers ? ' (checkpointed layers)' : ''}`;
+      [
+        r.workload,
+        r.replicas ? ` (${r.replicas} replicas)` : '',
+        r.microBatch && phase === 'train' ? ` (micro-batch ${r.microBatch})` : '',
+        r.checkpointLayers ? ' (checkpointed layers)' : '',
+      ].join('');
     if (r.error) {
       rows.push([`${r.workload} ${r.options ?? ''}`.trim(), r.backend, '-', `failed: ${r.error.slice(0, 60)}`, '', '', '', '', '', '', '']);
       continue;
@@ -137,7 +158,21 @@ async function main() {
     for (const phase of ['forward', 'train']) {
       const p = r[phase];
       if (!p) continue;
-      rows.push([label(phase), r.backend, phase, p.medianSeconds, p.samplesPerSecond, p.tokensPerSecond, p.gflopsPerSecond, p.peakRssMiB, p.tfBytesMiB, p.tensorsAlive, p.ratioToTorch ?? ''].map(String));
+      rows.push(
+        [
+          label(phase),
+          r.backend,
+          phase,
+          p.medianSeconds,
+          p.samplesPerSecond,
+          p.tokensPerSecond,
+          p.gflopsPerSecond,
+          p.peakRssMiB,
+          p.tfBytesMiB,
+          p.tensorsAlive,
+          p.ratioToTorch ?? '',
+        ].map(String),
+      );
     }
   }
   if (torch.forward) {
@@ -146,7 +181,19 @@ async function main() {
       const p = torch[phase];
       const perSample = flops ? (flops.forward.gflopsPerSecond * flops.forward.medianSeconds) / flops.batch : null;
       const g = perSample ? ((perSample * 8 * (phase === 'train' ? 3 : 1)) / p.medianSeconds).toFixed(2) : '';
-      rows.push(['encoder', `${torch.engine} (${torch.threads} threads)`, phase, p.medianSeconds.toFixed(4), (8 / p.medianSeconds).toFixed(2), Math.round((8 * 256) / p.medianSeconds), g, p.peakRssMiB, '', '', '1']);
+      rows.push([
+        'encoder',
+        `${torch.engine} (${torch.threads} threads)`,
+        phase,
+        p.medianSeconds.toFixed(4),
+        (8 / p.medianSeconds).toFixed(2),
+        Math.round((8 * 256) / p.medianSeconds),
+        g,
+        p.peakRssMiB,
+        '',
+        '',
+        '1',
+      ]);
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => String(row[c]).length)));

@@ -158,7 +158,15 @@ async function main() {
   const w = WORKLOADS[workloadName]();
   if (replicas > 0 && !w.replica) throw new Error(`--replicas: workload ${workloadName} has no replica module`);
   const pool = replicas > 0 ? await ReplicaPool.create({ workers: replicas, backend: backendName, replica: w.replica, weights: w.module }) : null;
-  const result = { backend: info.name, backendDetail: info.detail, workload: workloadName, description: w.description, batch: w.batch, tokensPerSample: w.tokensPerSample, repeats };
+  const result = {
+    backend: info.name,
+    backendDetail: info.detail,
+    workload: workloadName,
+    description: w.description,
+    batch: w.batch,
+    tokensPerSample: w.tokensPerSample,
+    repeats,
+  };
   const rate = (seconds, flopsPerSample) => ({
     medianSeconds: +median(seconds).toFixed(4),
     seconds: seconds.map((s) => +s.toFixed(4)),
@@ -178,13 +186,22 @@ async function main() {
       await y.data();
       y.dispose();
     });
-    result.forward = { ...rate(seconds, w.flopsPerSample), peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), tensorsAlive: tf.memory().numTensors, tfBytesMiB: mib(tf.memory().numBytes) };
+    result.forward = {
+      ...rate(seconds, w.flopsPerSample),
+      peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+      tensorsAlive: tf.memory().numTensors,
+      tfBytesMiB: mib(tf.memory().numBytes),
+    };
   }
   if (phases.includes('train')) {
     w.module.train();
     const optimizer = tf.train.adam(1e-4);
     const vars = w.module.trainableVariables();
-    const step = pool ? () => poolStep(pool, w, optimizer) : microBatch > 0 && w.chunkLoss ? () => accumulatedStep(w, optimizer, vars) : () => optimizer.minimize(w.loss, true, vars);
+    const step = pool
+      ? () => poolStep(pool, w, optimizer)
+      : microBatch > 0 && w.chunkLoss
+        ? () => accumulatedStep(w, optimizer, vars)
+        : () => optimizer.minimize(w.loss, true, vars);
     const seconds = await time(async () => {
       const cost = await step();
       await cost.data();
@@ -193,7 +210,13 @@ async function main() {
     if (microBatch > 0 && (w.chunkLoss || pool)) result.microBatch = microBatch;
     if (checkpointLayers) result.checkpointLayers = true;
     // Training FLOPs: forward + backward = 3x the forward matMul FLOPs (the usual estimate).
-    result.train = { ...rate(seconds, w.trainFlopsPerSample ?? 3 * w.flopsPerSample), flopsConvention: '3x forward', peakRssMiB: mib(process.resourceUsage().maxRSS * 1024), tensorsAlive: tf.memory().numTensors, tfBytesMiB: mib(tf.memory().numBytes) };
+    result.train = {
+      ...rate(seconds, w.trainFlopsPerSample ?? 3 * w.flopsPerSample),
+      flopsConvention: '3x forward',
+      peakRssMiB: mib(process.resourceUsage().maxRSS * 1024),
+      tensorsAlive: tf.memory().numTensors,
+      tfBytesMiB: mib(tf.memory().numBytes),
+    };
   }
   if (pool) {
     result.replicas = pool.size;

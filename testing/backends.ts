@@ -18,7 +18,7 @@ export function registerWebGpu(): Promise<boolean> {
   webgpuRegistered ??= (async () => {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
-    (globalThis as any).navigator = { gpu: create([]) };
+    (globalThis as { navigator?: unknown }).navigator = { gpu: create([]) };
     await import('@tensorflow/tfjs-backend-webgpu');
     return true;
   })();

@@ -21,7 +21,10 @@ const out = tf.tidy(encode);
 console.log('tokens out', out.shape, 'parameters', tokenizer.countParams() + positions.countParams() + encoder.countParams());
 
 const params = [tokenizer, positions, encoder].flatMap((m) => m.namedTrainableParameters());
-const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(tf.sub(encode(), target))), params.map(([, v]) => v));
+const { value, grads } = tf.variableGrads(
+  () => tf.mean(tf.square(tf.sub(encode(), target))),
+  params.map(([, v]) => v),
+);
 console.log('loss', value.dataSync()[0].toFixed(4), 'gradients', Object.keys(grads).length);
 tf.dispose([out, value, signal, target, ...Object.values(grads)]);
 console.log('tensors left', tf.memory().numTensors - params.length);

@@ -1,7 +1,19 @@
 // The vatt README example: build the tiny VATT, train it briefly on the embedded dataset, embed, retrieve.
 //   node examples/scripts/vatt-quickstart.mjs      (after npm run build)
 import * as tf from '@tensorflow/tfjs-core';
-import { VATT, VattPreprocessor, Trainer, batchIndices, embeddedSplits, encodeText, encodeVideo, getPreset, makePretrainBatch, setupBackend, similarity } from 'vatt';
+import {
+  VATT,
+  VattPreprocessor,
+  Trainer,
+  batchIndices,
+  embeddedSplits,
+  encodeText,
+  encodeVideo,
+  getPreset,
+  makePretrainBatch,
+  setupBackend,
+  similarity,
+} from 'vatt';
 
 await setupBackend('wasm');
 const { model: config, preprocessing } = getPreset('tiny');
@@ -25,10 +37,16 @@ for (let step = 0; step < 100; step++) {
 }
 
 // Text-to-video retrieval among the 96 held-out clips.
-const videos = await encodeVideo(model, pre, heldout.map((c) => c.video));
+const videos = await encodeVideo(
+  model,
+  pre,
+  heldout.map((c) => c.video),
+);
 const query = await encodeText(model, pre, ['a blue circle moving up']);
 const scores = similarity(query.vt, videos.vt);
-const best = Array.from(scores, (s, i) => [s, i]).sort((a, b) => b[0] - a[0]).slice(0, 3);
+const best = Array.from(scores, (s, i) => [s, i])
+  .sort((a, b) => b[0] - a[0])
+  .slice(0, 3);
 console.log('"a blue circle moving up" ->', best.map(([s, i]) => `${heldout[i].label} (${s.toFixed(2)})`).join(', '));
 model.dispose();
 trainer.dispose();

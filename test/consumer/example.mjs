@@ -2,7 +2,18 @@
 // The CommonJS twin is example.cjs; both print one JSON line that run.mjs checks.
 import * as tf from '@tensorflow/tfjs-core';
 import { EMBEDDED_VOCAB } from '@vatt/data/embedded';
-import { ReplicaPool, VATT, VATT_PRETRAIN_REPLICA, VattPreprocessor, Trainer, embeddedSplits, encodeText, getPreset, makePretrainBatch, setupBackend } from 'vatt';
+import {
+  ReplicaPool,
+  VATT,
+  VATT_PRETRAIN_REPLICA,
+  VattPreprocessor,
+  Trainer,
+  embeddedSplits,
+  encodeText,
+  getPreset,
+  makePretrainBatch,
+  setupBackend,
+} from 'vatt';
 
 const backend = await setupBackend('cpu');
 const { model: config, preprocessing } = getPreset('tiny');
@@ -23,8 +34,23 @@ const after = weight.dataSync();
 // Two worker threads with a replica each (the worker script ships in dist/): same embeddings as here.
 const pool = await ReplicaPool.create({ workers: 2, backend: 'cpu', replica: { module: VATT_PRETRAIN_REPLICA, args: { config } }, weights: model });
 model.eval();
-const emb = await pool.forward({ videoPatches: batch.videoPatches, audioPatches: batch.audioPatches, textIds: batch.textIds }, { batchSize: 4, context: { videoGrid: batch.videoGrid } });
+const emb = await pool.forward(
+  { videoPatches: batch.videoPatches, audioPatches: batch.audioPatches, textIds: batch.textIds },
+  { batchSize: 4, context: { videoGrid: batch.videoGrid } },
+);
 const here = model.embedVideo(batch.videoPatches, batch.videoGrid).va;
 const replicaMaxDiff = tf.max(tf.abs(tf.sub(here, emb.videoVa))).dataSync()[0];
 await pool.close();
-console.log(JSON.stringify({ module: 'esm', backend: backend.name, textEmbedding: [text.vt.rows, text.vt.cols], loss: step.loss, changed: name, moved: before.some((v, i) => v !== after[i]), replicaMaxDiff, embeddedVocab: EMBEDDED_VOCAB.length, tensors: tf.memory().numTensors }));
+console.log(
+  JSON.stringify({
+    module: 'esm',
+    backend: backend.name,
+    textEmbedding: [text.vt.rows, text.vt.cols],
+    loss: step.loss,
+    changed: name,
+    moved: before.some((v, i) => v !== after[i]),
+    replicaMaxDiff,
+    embeddedVocab: EMBEDDED_VOCAB.length,
+    tensors: tf.memory().numTensors,
+  }),
+);

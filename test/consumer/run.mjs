@@ -18,7 +18,13 @@ const root = path.resolve(here, '../..');
 const PACKAGES = ['tokenizers', 'transformer', 'losses', 'data', 'vatt'];
 const t0 = Date.now();
 const log = (s) => console.log(`[consumer ${((Date.now() - t0) / 1000).toFixed(1)}s] ${s}`);
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' } });
+const run = (cmd, args, cwd) =>
+  execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false' },
+  });
 const fail = (msg) => {
   console.error(`PACKAGING TEST FAILED: ${msg}`);
   process.exit(1);

@@ -29,7 +29,11 @@ export async function loadVattFromUrl(baseUrl: string): Promise<BrowserVatt> {
   if (artifacts.format !== CHECKPOINT_FORMAT) throw new Error(`checkpoint: ${modelJsonUrl} has format "${artifacts.format}", expected "${CHECKPOINT_FORMAT}"`);
   const topology = artifacts.modelTopology as { class?: string; config?: VattConfig } | undefined;
   if (topology?.class !== 'VATT' || !topology.config) throw new Error(`checkpoint: ${modelJsonUrl} has no VATT model config`);
-  const meta = (artifacts.userDefinedMetadata ?? {}) as { preprocessing?: PreprocessingConfig; vocab?: string[] | null; training?: BrowserVatt['training'] | null };
+  const meta = (artifacts.userDefinedMetadata ?? {}) as {
+    preprocessing?: PreprocessingConfig;
+    vocab?: string[] | null;
+    training?: BrowserVatt['training'] | null;
+  };
   if (!meta.preprocessing) throw new Error(`checkpoint: ${modelJsonUrl} has no preprocessing config`);
   if (!meta.vocab?.length) throw new Error(`checkpoint: ${modelJsonUrl} has no vocabulary`);
   const all = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs ?? []);

@@ -86,12 +86,18 @@ async function start(): Promise<void> {
   const v = vatt.preprocessing.video;
   const frameShape: [number, number, number] = [v.frames, v.height, v.width];
   setState('loading', `Backend ${backend.name}. Embedding ${heldout.length} clips…`);
-  const video = await encodeVideo(vatt.model, vatt.preprocessor, heldout.map((c) => c.video), {
-    onProgress: (done, total) => setState('loading', `Backend ${backend.name}. Embedding clips ${done}/${total}…`),
-  });
+  const video = await encodeVideo(
+    vatt.model,
+    vatt.preprocessor,
+    heldout.map((c) => c.video),
+    {
+      onProgress: (done, total) => setState('loading', `Backend ${backend.name}. Embedding clips ${done}/${total}…`),
+    },
+  );
   const clipsById = new Map(heldout.map((c) => [c.id, c]));
 
-  const ready = `Backend ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}. ` +
+  const ready =
+    `Backend ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}. ` +
     `Checkpoint step ${vatt.training?.step ?? '?'}, ${heldout.length} held-out clips of the embedded dataset (seed ${seed}).`;
   const search = async (query: string): Promise<void> => {
     const q = query.trim();
@@ -111,7 +117,10 @@ async function start(): Promise<void> {
   // Example queries: the descriptions of six held-out clips spread over the set. The stride is one more
   // than n/6 so that it does not line up with the dataset's colour x shape x motion order.
   const stride = Math.floor(heldout.length / 6) + 1;
-  const presets = heldout.filter((_, i) => i % stride === 0).map((c) => c.captions[0]).slice(0, 6);
+  const presets = heldout
+    .filter((_, i) => i % stride === 0)
+    .map((c) => c.captions[0])
+    .slice(0, 6);
   presetsEl.replaceChildren(
     ...presets.map((p) => {
       const b = document.createElement('button');

@@ -29,21 +29,38 @@ const demoDir = fileURLToPath(new URL('..', import.meta.url));
 const repoRoot = path.resolve(demoDir, '../..');
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+  '--headless',
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--use-webgpu-adapter=swiftshader',
+  '--enable-features=Vulkan',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 /** Scores of the page and of Node may differ by float32 rounding on another backend, no more. */
 const SCORE_TOLERANCE = 1e-3;
 const TOP_K = 5;
 
-const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm', '.json': 'application/json', '.bin': 'application/octet-stream', '.map': 'application/json' };
+const MIME = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.bin': 'application/octet-stream',
+  '.map': 'application/json',
+};
 
 /** A static server: `/checkpoint/*` from the checkpoint directory, everything else from the built page. */
 function serve(pageDir, checkpointDir) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const rel = decodeURIComponent(url.pathname);
-    const [root, sub] = rel.startsWith('/checkpoint/') ? [checkpointDir, rel.slice('/checkpoint/'.length)] : [pageDir, rel === '/' ? 'index.html' : rel.slice(1)];
+    const [root, sub] = rel.startsWith('/checkpoint/')
+      ? [checkpointDir, rel.slice('/checkpoint/'.length)]
+      : [pageDir, rel === '/' ? 'index.html' : rel.slice(1)];
     const file = path.resolve(root, sub);
     if (!file.startsWith(path.resolve(root) + path.sep)) return void res.writeHead(403).end();
     try {
@@ -76,7 +93,11 @@ before(async () => {
   if (!checkpointDir) {
     const cli = path.join(repoRoot, 'packages/vatt/dist/cli.js');
     assert.ok(existsSync(cli), `${cli} is missing: run npm run build first`);
-    await promisify(execFile)(process.execPath, [cli, 'pretrain', '--steps', '40', '--batch', '16', '--out', path.join(tmp, 'run'), '--backend', 'wasm', '--quiet'], { cwd: repoRoot });
+    await promisify(execFile)(
+      process.execPath,
+      [cli, 'pretrain', '--steps', '40', '--batch', '16', '--out', path.join(tmp, 'run'), '--backend', 'wasm', '--quiet'],
+      { cwd: repoRoot },
+    );
     checkpointDir = await newestCheckpoint(path.join(tmp, 'run'));
   }
   const pageDir = path.join(tmp, 'page');
@@ -98,7 +119,11 @@ async function nodeRanking(query) {
   const loaded = await loadVatt(checkpointDir);
   try {
     const { heldout } = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
-    const video = await encodeVideo(loaded.model, loaded.preprocessor, heldout.map((c) => c.video));
+    const video = await encodeVideo(
+      loaded.model,
+      loaded.preprocessor,
+      heldout.map((c) => c.video),
+    );
     const text = await encodeText(loaded.model, loaded.preprocessor, [query]);
     const scores = similarity(text.vt, video.vt);
     return { heldout, ranking: heldout.map((c, i) => ({ id: c.id, score: scores[i] })).sort((a, b) => b.score - a.score) };
@@ -120,7 +145,9 @@ async function pageRanking(search, query, screenshot) {
     assert.equal(state[0], 'ready', `page did not become ready: ${state[1]}\n${problems.join('\n')}`);
     await page.fill('#query', query);
     await page.click('#search');
-    await page.waitForFunction((q) => document.getElementById('results')?.dataset.query === q && document.body.dataset.state !== 'busy', query, { timeout: 30_000 });
+    await page.waitForFunction((q) => document.getElementById('results')?.dataset.query === q && document.body.dataset.state !== 'busy', query, {
+      timeout: 30_000,
+    });
     const result = await page.evaluate(() => ({
       backend: document.body.dataset.backend,
       status: document.getElementById('status')?.textContent,
@@ -138,7 +165,11 @@ async function pageRanking(search, query, screenshot) {
 
 function assertSameRanking(page, node, label) {
   assert.equal(page.length, node.length, `${label}: the page ranks ${page.length} clips, Node ${node.length}`);
-  assert.deepEqual(page.slice(0, TOP_K).map((r) => r.id), node.slice(0, TOP_K).map((r) => r.id), `${label}: top-${TOP_K} order differs`);
+  assert.deepEqual(
+    page.slice(0, TOP_K).map((r) => r.id),
+    node.slice(0, TOP_K).map((r) => r.id),
+    `${label}: top-${TOP_K} order differs`,
+  );
   const nodeScore = new Map(node.map((r) => [r.id, r.score]));
   const worst = Math.max(...page.map((r) => Math.abs(r.score - nodeScore.get(r.id))));
   assert.ok(worst <= SCORE_TOLERANCE, `${label}: scores differ from Node by up to ${worst}`);
@@ -161,5 +192,10 @@ test('the page ranks the held-out clips for a typed query like the vatt package 
   const wasm = await pageRanking('&backend=wasm', query);
   assert.equal(wasm.backend, 'wasm');
   const errWasm = assertSameRanking(wasm.ranking, node.ranking, 'wasm');
-  console.log(`top-${TOP_K}: ${node.ranking.slice(0, TOP_K).map((r) => `${r.id} ${r.score.toFixed(4)}`).join(', ')}; max |page - node| score: webgpu ${errAuto.toExponential(2)}, wasm ${errWasm.toExponential(2)}`);
+  console.log(
+    `top-${TOP_K}: ${node.ranking
+      .slice(0, TOP_K)
+      .map((r) => `${r.id} ${r.score.toFixed(4)}`)
+      .join(', ')}; max |page - node| score: webgpu ${errAuto.toExponential(2)}, wasm ${errWasm.toExponential(2)}`,
+  );
 });

@@ -39,7 +39,7 @@ function frameMeans(frames, n) {
 /** Frequency from the zero crossings of a tone. */
 function toneFrequency(wave, sampleRate) {
   let crossings = 0;
-  for (let i = 1; i < wave.length; i++) if ((wave[i - 1] < 0) !== (wave[i] < 0)) crossings++;
+  for (let i = 1; i < wave.length; i++) if (wave[i - 1] < 0 !== wave[i] < 0) crossings++;
   return (crossings / 2) * (sampleRate / wave.length);
 }
 
@@ -49,11 +49,38 @@ before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'vatt-browser-media-'));
   const clip = path.join(dir, 'clip.webm');
   await run('ffmpeg', [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', 'color=c=red:s=64x48:r=10:d=1', '-f', 'lavfi', '-i', 'color=c=lime:s=64x48:r=10:d=1', '-f', 'lavfi', '-i', 'color=c=blue:s=64x48:r=10:d=1',
-    '-f', 'lavfi', '-i', 'sine=frequency=1000:sample_rate=48000:duration=3',
-    '-filter_complex', '[0][1][2]concat=n=3:v=1:a=0[v]', '-map', '[v]', '-map', '3',
-    '-c:v', 'libvpx', '-b:v', '400k', '-c:a', 'libopus', clip,
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=red:s=64x48:r=10:d=1',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=lime:s=64x48:r=10:d=1',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=blue:s=64x48:r=10:d=1',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=1000:sample_rate=48000:duration=3',
+    '-filter_complex',
+    '[0][1][2]concat=n=3:v=1:a=0[v]',
+    '-map',
+    '[v]',
+    '-map',
+    '3',
+    '-c:v',
+    'libvpx',
+    '-b:v',
+    '400k',
+    '-c:a',
+    'libopus',
+    clip,
   ]);
   await build({
     stdin: {
@@ -65,7 +92,8 @@ before(async () => {
           return { info, frames: Array.from(v.frames), numFrames: v.numFrames, width: v.width, height: v.height, audio: Array.from(a) };
         };
         window.decodeMissing = () => d.decodeAudio('/missing.webm', {}).then(() => 'decoded', (e) => e.code + ': ' + e.message);
-        window.decodeUnseekable = () => d.decodeVideo('/norange/clip.webm', { fps: 10, numFrames: 20 }).then(() => 'decoded', (e) => e.code + ': ' + e.message);`,
+        window.decodeUnseekable = () =>
+          d.decodeVideo('/norange/clip.webm', { fps: 10, numFrames: 20 }).then(() => 'decoded', (e) => e.code + ': ' + e.message);`,
       resolveDir: process.cwd(),
       loader: 'js',
     },
@@ -93,13 +121,24 @@ before(async () => {
     if (range && !url.pathname.startsWith('/norange/')) {
       const start = range[1] ? Number(range[1]) : body.length - Number(range[2]);
       const end = range[1] && range[2] ? Math.min(Number(range[2]), body.length - 1) : body.length - 1;
-      res.writeHead(206, { 'content-type': type, 'accept-ranges': 'bytes', 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': end - start + 1 });
+      res.writeHead(206, {
+        'content-type': type,
+        'accept-ranges': 'bytes',
+        'content-range': `bytes ${start}-${end}/${body.length}`,
+        'content-length': end - start + 1,
+      });
       return void res.end(body.subarray(start, end + 1));
     }
-    res.writeHead(200, { 'content-type': type, 'content-length': body.length, ...(url.pathname.startsWith('/norange/') ? {} : { 'accept-ranges': 'bytes' }) }).end(body);
+    res
+      .writeHead(200, { 'content-type': type, 'content-length': body.length, ...(url.pathname.startsWith('/norange/') ? {} : { 'accept-ranges': 'bytes' }) })
+      .end(body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--headless', '--no-sandbox', '--autoplay-policy=no-user-gesture-required'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--autoplay-policy=no-user-gesture-required'],
+  });
 });
 
 after(async () => {

@@ -23,8 +23,28 @@ const jsonOut = flag('json', undefined);
 
 const dir = mkdtempSync(join(tmpdir(), 'vatt-bench-'));
 const generated = join(dir, 'testsrc_640x360.mp4');
-execFileSync('ffmpeg', ['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=s=640x360:r=25:d=10', '-f', 'lavfi', '-i', 'sine=f=440:d=10:sample_rate=48000',
-  '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', generated]);
+execFileSync('ffmpeg', [
+  '-hide_banner',
+  '-v',
+  'error',
+  '-y',
+  '-f',
+  'lavfi',
+  '-i',
+  'testsrc=s=640x360:r=25:d=10',
+  '-f',
+  'lavfi',
+  '-i',
+  'sine=f=440:d=10:sample_rate=48000',
+  '-c:v',
+  'libx264',
+  '-pix_fmt',
+  'yuv420p',
+  '-c:a',
+  'aac',
+  '-shortest',
+  generated,
+]);
 const sources = [['testsrc 640x360', generated]];
 const cockatoo = '/usr/lib/python3/dist-packages/imageio/resources/images/cockatoo.mp4';
 if (existsSync(cockatoo)) sources.push(['cockatoo 1280x720', cockatoo]);
@@ -43,7 +63,15 @@ for (const [sourceName, path] of sources) {
     let loaded = 0;
     for await (const batch of loader) loaded += batch.ids.length;
     const seconds = (performance.now() - t0) / 1000;
-    rows.push({ source: sourceName, config: configName, workers, clips: loaded, skipped: loader.stats.skipped.length, seconds: +seconds.toFixed(2), clipsPerSecond: +(loaded / seconds).toFixed(2) });
+    rows.push({
+      source: sourceName,
+      config: configName,
+      workers,
+      clips: loaded,
+      skipped: loader.stats.skipped.length,
+      seconds: +seconds.toFixed(2),
+      clipsPerSecond: +(loaded / seconds).toFixed(2),
+    });
   }
 }
 

@@ -4,16 +4,7 @@ export { MediaError, DatasetFormatError } from './errors.js';
 export type { MediaErrorCode } from './errors.js';
 
 // Media decoding: ffmpeg in Node, <video>/WebAudio in a browser, behind one MediaDecoder interface.
-export type {
-  ResizeMode,
-  VideoDecodeOptions,
-  DecodedVideo,
-  AudioDecodeOptions,
-  DecodedAudio,
-  StreamInfo,
-  MediaInfo,
-  MediaDecoder,
-} from './media/types.js';
+export type { ResizeMode, VideoDecodeOptions, DecodedVideo, AudioDecodeOptions, DecodedAudio, StreamInfo, MediaInfo, MediaDecoder } from './media/types.js';
 export { DEFAULT_SAMPLE_RATE, outputFrameSize } from './media/sizes.js';
 export { probeMedia, decodeVideo, decodeAudio, decodeAudioVideo, nodeMediaDecoder } from './media/ffmpeg.js';
 export { readWav, writeWav } from './media/wav.js';

@@ -1,15 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import {
-  addGaussianNoise,
-  adjustColors,
-  colorJitter,
-  cropResize,
-  hashSeed,
-  inceptionCropBox,
-  Rng,
-  vggCropBox,
-} from '../src/index.js';
+import { addGaussianNoise, adjustColors, colorJitter, cropResize, hashSeed, inceptionCropBox, Rng, vggCropBox } from '../src/index.js';
 import type { ColorAdjustment, CropBox } from '../src/index.js';
 
 const golden = JSON.parse(readFileSync(fileURLToPath(new URL('./golden/augment.json', import.meta.url)), 'utf8')) as {

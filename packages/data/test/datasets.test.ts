@@ -48,7 +48,12 @@ describe('HowTo100M', () => {
   });
 
   test('HowTo100M_v1.csv keeps listed videos and sets the task id as label', async () => {
-    const samples = await readHowTo100M({ captionJson: at('howto100m/caption.json'), videoRoot: '/v', metadataCsv: at('howto100m/HowTo100M_v1.csv'), extension: '.webm' });
+    const samples = await readHowTo100M({
+      captionJson: at('howto100m/caption.json'),
+      videoRoot: '/v',
+      metadataCsv: at('howto100m/HowTo100M_v1.csv'),
+      extension: '.webm',
+    });
     expect(samples.map((s) => [s.id, s.label, s.video])).toEqual([
       ['nVbIUDjzWY4', 100, '/v/nVbIUDjzWY4.webm'],
       ['-7fz5V0vRLk', 2071, '/v/-7fz5V0vRLk.webm'],
@@ -58,7 +63,14 @@ describe('HowTo100M', () => {
   test('per-video start,end,text CSVs (MIL-NCE release) read the same way, quoted commas kept', async () => {
     const samples = await readHowTo100M({ captionCsvDir: at('howto100m/captions_csv'), videoRoot: '/v' });
     expect(samples).toEqual([
-      { id: 'nVbIUDjzWY4', video: '/v/nVbIUDjzWY4.mp4', captions: [{ text: 'hi guys welcome', start: 0, end: 3.24 }, { text: 'today, making pancakes', start: 3.24, end: 6.5 }] },
+      {
+        id: 'nVbIUDjzWY4',
+        video: '/v/nVbIUDjzWY4.mp4',
+        captions: [
+          { text: 'hi guys welcome', start: 0, end: 3.24 },
+          { text: 'today, making pancakes', start: 3.24, end: 6.5 },
+        ],
+      },
     ]);
     expect(await readCaptionCsv(at('howto100m/captions_csv/nVbIUDjzWY4.csv'))).toHaveLength(2);
   });
@@ -93,7 +105,13 @@ describe('MSR-VTT', () => {
   test('videodatainfo JSON groups the sentences under their video and filters a split', async () => {
     const all = await readMsrVtt({ videodatainfo: at('msrvtt/train_val_videodatainfo.json'), videoRoot: '/m' });
     expect(all).toHaveLength(3);
-    expect(all[0]).toEqual({ id: 'video0', video: '/m/video0.mp4', captions: ['a car is shown', 'a man drives a vehicle through the countryside'], split: 'train', label: 9 });
+    expect(all[0]).toEqual({
+      id: 'video0',
+      video: '/m/video0.mp4',
+      captions: ['a car is shown', 'a man drives a vehicle through the countryside'],
+      split: 'train',
+      label: 9,
+    });
     const validate = await readMsrVtt({ videodatainfo: at('msrvtt/train_val_videodatainfo.json'), videoRoot: '/m', split: 'validate' });
     expect(validate.map((s) => s.id)).toEqual(['video6513']);
   });
@@ -119,7 +137,14 @@ describe('YouCook2', () => {
   test('each annotated segment is one item with its time window and sentence', async () => {
     const items = await readYouCook2({ annotations: at('youcook2/youcookii_annotations_trainval.json'), videoRoot: '/y' });
     expect(items).toHaveLength(3);
-    expect(items[1]).toEqual({ id: 'GLd3aX16zBg_1', video: '/y/GLd3aX16zBg.mp4', start: 114, end: 127, captions: ['place a slice of cheese on the bread'], split: 'training' });
+    expect(items[1]).toEqual({
+      id: 'GLd3aX16zBg_1',
+      video: '/y/GLd3aX16zBg.mp4',
+      start: 114,
+      end: 127,
+      captions: ['place a slice of cheese on the bread'],
+      split: 'training',
+    });
     const validation = await readYouCook2({ annotations: at('youcook2/youcookii_annotations_trainval.json'), videoRoot: '/y', subset: 'validation' });
     expect(validation.map((s) => s.id)).toEqual(['xHr8X2Wpmno_0']);
   });
@@ -136,12 +161,18 @@ describe('Kinetics', () => {
     expect(clips[0]).toEqual({ id: '--1DO2V4K74_000010_000020', video: '/k/--1DO2V4K74_000010_000020.mp4', label: 'air drumming', split: 'train' });
     const byLabel = await readKinetics({ csv: at('kinetics/train.csv'), videoRoot: '/k', layout: 'byLabel' });
     expect(byLabel[2].video).toBe('/k/dancing ballet/--3ouPhoy2A_000000_000010.mp4');
-    expect([...labelIndex(clips).entries()]).toEqual([['air drumming', 0], ['dancing ballet', 1], ['testifying', 2]]);
+    expect([...labelIndex(clips).entries()]).toEqual([
+      ['air drumming', 0],
+      ['dancing ballet', 1],
+      ['testifying', 2],
+    ]);
     expect(kineticsClipId('abc', 5, 15)).toBe('abc_000005_000015');
   });
 
   test('test CSVs without a label column are accepted', async () => {
-    expect(await readKinetics({ csv: at('kinetics/test.csv'), videoRoot: '/k' })).toEqual([{ id: '--7VUM9MKg4_000001_000011', video: '/k/--7VUM9MKg4_000001_000011.mp4', split: 'test' }]);
+    expect(await readKinetics({ csv: at('kinetics/test.csv'), videoRoot: '/k' })).toEqual([
+      { id: '--7VUM9MKg4_000001_000011', video: '/k/--7VUM9MKg4_000001_000011.mp4', split: 'test' },
+    ]);
   });
 
   test('a missing column, a short row and reversed times are reported with file and line', async () => {

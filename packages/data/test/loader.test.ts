@@ -35,7 +35,11 @@ describe('loadClip', () => {
   });
 
   test('evaluation gives numClips x 3 crops views, crops of one window sharing its audio', async () => {
-    const clip = await loadClip({ id: 'real', video: REALSHORT_MP4 }, { ...tiny, mode: 'eval', numClips: 2, video: { numFrames: 4, size: 32, numCrops: 3 } }, 0);
+    const clip = await loadClip(
+      { id: 'real', video: REALSHORT_MP4 },
+      { ...tiny, mode: 'eval', numClips: 2, video: { numFrames: 4, size: 32, numCrops: 3 } },
+      0,
+    );
     expect(clip.numViews).toBe(6);
     expect(clip.videoShape).toEqual([6, 4, 32, 32, 3]);
     expect(clip.audioShape).toEqual([6, 6400]);
@@ -98,7 +102,10 @@ describe('BatchLoader', () => {
   });
 
   test('the same seed gives the same batches in a worker and on the main thread', async () => {
-    const samples: Sample[] = [{ id: 'a', video: REALSHORT_MP4 }, { id: 'b', video: media.flashBeep }];
+    const samples: Sample[] = [
+      { id: 'a', video: REALSHORT_MP4 },
+      { id: 'b', video: media.flashBeep },
+    ];
     const run = async (workers: number) => {
       const out: Batch[] = [];
       for await (const b of new BatchLoader(samples, { batchSize: 2, clip: tiny, workers, seed: 11 })) out.push(b);
@@ -120,7 +127,10 @@ describe('BatchLoader', () => {
   });
 
   test('ffmpeg and per-sample time limits turn stuck samples into skips, never a hang', async () => {
-    const samples: Sample[] = [{ id: 'a', video: REALSHORT_MP4 }, { id: 'b', video: REALSHORT_MP4 }];
+    const samples: Sample[] = [
+      { id: 'a', video: REALSHORT_MP4 },
+      { id: 'b', video: REALSHORT_MP4 },
+    ];
     const ffmpegLimit = new BatchLoader(samples, { batchSize: 2, clip: { ...tiny, timeoutMs: 1 }, workers: 1 });
     for await (const _ of ffmpegLimit) throw new Error('no batch expected');
     expect(ffmpegLimit.stats.skipped.map((s) => s.code)).toEqual(['timeout', 'timeout']);
@@ -130,10 +140,17 @@ describe('BatchLoader', () => {
   });
 
   test('a missing worker script makes the loader throw instead of hanging', async () => {
-    const loader = new BatchLoader([{ id: 'a', video: REALSHORT_MP4 }], { batchSize: 1, clip: tiny, workers: 1, workerScript: `${media.dir}/no-such-worker.js` });
-    await expect((async () => {
-      for await (const _ of loader) throw new Error('no batch expected');
-    })()).rejects.toThrow(/worker script not found/);
+    const loader = new BatchLoader([{ id: 'a', video: REALSHORT_MP4 }], {
+      batchSize: 1,
+      clip: tiny,
+      workers: 1,
+      workerScript: `${media.dir}/no-such-worker.js`,
+    });
+    await expect(
+      (async () => {
+        for await (const _ of loader) throw new Error('no batch expected');
+      })(),
+    ).rejects.toThrow(/worker script not found/);
   });
 
   test('workers that keep crashing make the loader throw; a single crash only skips its sample', async () => {
@@ -142,10 +159,15 @@ describe('BatchLoader', () => {
     const one = new BatchLoader([{ id: 'a', video: REALSHORT_MP4 }], { batchSize: 1, clip: tiny, workers: 1, workerScript: script });
     for await (const _ of one) throw new Error('no batch expected');
     expect(one.stats.skipped.map((s) => s.code)).toEqual(['worker-crashed']);
-    const many = new BatchLoader(Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, video: REALSHORT_MP4 })), { batchSize: 2, clip: tiny, workers: 1, concurrencyPerWorker: 1, workerScript: script });
-    await expect((async () => {
-      for await (const _ of many) throw new Error('no batch expected');
-    })()).rejects.toThrow(/worker_threads keep failing/);
+    const many = new BatchLoader(
+      Array.from({ length: 8 }, (_, i) => ({ id: `c${i}`, video: REALSHORT_MP4 })),
+      { batchSize: 2, clip: tiny, workers: 1, concurrencyPerWorker: 1, workerScript: script },
+    );
+    await expect(
+      (async () => {
+        for await (const _ of many) throw new Error('no batch expected');
+      })(),
+    ).rejects.toThrow(/worker_threads keep failing/);
   });
 
   test('an empty sample list gives no batches, even with endless epochs', async () => {
@@ -160,7 +182,10 @@ describe('BatchLoader', () => {
     mkdirSync(join(root, 'audio'));
     await writeWav(join(root, 'audio', '1-100-A-7.wav'), await decodeAudio(CHOIR_FLAC, { sampleRate: 44100 }), 44100);
     await writeWav(join(root, 'audio', '2-200-A-31.wav'), await decodeAudio(FROG_OGG, { sampleRate: 44100 }), 44100);
-    writeFileSync(join(root, 'meta', 'esc50.csv'), 'filename,fold,target,category,esc10,src_file,take\n1-100-A-7.wav,1,7,choir,False,100,A\n2-200-A-31.wav,2,31,frog,False,200,A\n');
+    writeFileSync(
+      join(root, 'meta', 'esc50.csv'),
+      'filename,fold,target,category,esc10,src_file,take\n1-100-A-7.wav,1,7,choir,False,100,A\n2-200-A-31.wav,2,31,frog,False,200,A\n',
+    );
     const clips = await readEsc50({ root });
     const loader = new BatchLoader(clips, { batchSize: 2, clip: { mode: 'eval', video: false, audio: { sampleRate: 48000, numSamples: 48000 } }, workers: 1 });
     const batches: Batch[] = [];

@@ -11,7 +11,10 @@ beforeAll(() => {
 });
 
 async function expectMediaError(promise: Promise<unknown>, code: MediaErrorCode, pattern?: RegExp): Promise<MediaError> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(MediaError);
   expect((error as MediaError).code).toBe(code);
   if (pattern) expect((error as MediaError).message).toMatch(pattern);

@@ -68,8 +68,16 @@ describe('nearestNarrations (MIL-NCE positives, spec 6.3)', () => {
 
 describe('spatial crops', () => {
   test('three crops run along the longer side (left/centre/right, top/centre/bottom)', () => {
-    expect(threeCrops(224, 298, 224).map((b) => [b.top, b.left])).toEqual([[0, 0], [0, 37], [0, 74]]);
-    expect(threeCrops(300, 224, 224).map((b) => [b.top, b.left])).toEqual([[0, 0], [38, 0], [76, 0]]);
+    expect(threeCrops(224, 298, 224).map((b) => [b.top, b.left])).toEqual([
+      [0, 0],
+      [0, 37],
+      [0, 74],
+    ]);
+    expect(threeCrops(300, 224, 224).map((b) => [b.top, b.left])).toEqual([
+      [0, 0],
+      [38, 0],
+      [76, 0],
+    ]);
     expect(centerCrop(240, 320, 224)).toEqual({ top: 8, left: 48, height: 224, width: 224 });
     expect(() => threeCrops(100, 100, 224)).toThrow(/does not fit/);
   });

@@ -5,22 +5,9 @@
  * on cpu, wasm and webgpu.
  */
 export { l2Normalize, L2_NORMALIZE_EPSILON } from './normalize.js';
-export {
-  milNce,
-  milNcePerSample,
-  nce,
-  DEFAULT_TEMPERATURE,
-  MASKED_LOGIT_OFFSET,
-  type MilNceOptions,
-  type NceOptions,
-} from './mil-nce.js';
+export { milNce, milNcePerSample, nce, DEFAULT_TEMPERATURE, MASKED_LOGIT_OFFSET, type MilNceOptions, type NceOptions } from './mil-nce.js';
 export { symmetricInfoNce, type SymmetricInfoNceOptions } from './symmetric-info-nce.js';
-export {
-  vattPretrainLoss,
-  vattPretrainLossTerms,
-  type VattPretrainLossInputs,
-  type VattPretrainLossTerms,
-} from './vatt-pretrain-loss.js';
+export { vattPretrainLoss, vattPretrainLossTerms, type VattPretrainLossInputs, type VattPretrainLossTerms } from './vatt-pretrain-loss.js';
 export type { SampleMask } from './validate.js';
 
 export const VERSION = '0.1.0';

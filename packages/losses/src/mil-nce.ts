@@ -1,13 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { l2Normalize } from './normalize.js';
-import {
-  checkMask,
-  checkMatrix,
-  checkPositive,
-  checkPositiveInteger,
-  maskTensor,
-  type SampleMask,
-} from './validate.js';
+import { checkMask, checkMatrix, checkPositive, checkPositiveInteger, maskTensor, type SampleMask } from './validate.js';
 
 /** Logit offset that removes a masked pair from a logsumexp (`LARGE_NUM` of the official code, §6.2 step 6). */
 export const MASKED_LOGIT_OFFSET = 1e9;
@@ -96,10 +89,7 @@ function contrastivePerSample(inputs: ContrastiveInputs): { perSample: tf.Tensor
   const invTemperature = 1 / temperature;
 
   // Positives v_i·x_{i,l}/τ, [B, K]: a row-wise product (the diagonal of local-vs-local, without a gather).
-  const positives = tf.mul(
-    tf.sum(tf.mul(tf.reshape(x, [batchSize, k, dim]), tf.reshape(v, [batchSize, 1, dim])), 2),
-    invTemperature,
-  );
+  const positives = tf.mul(tf.sum(tf.mul(tf.reshape(x, [batchSize, k, dim]), tf.reshape(v, [batchSize, 1, dim])), 2), invTemperature);
   // Similarities v_i·x_{j,l}/τ as [video i, clip j, candidate l]: one matMul serves both directions.
   const similarities = tf.reshape(tf.mul(tf.matMul(v, x, false, true), invTemperature), [batchSize, batchSize, k]);
   // Local video i vs all candidates: row i, column j·K + l.

@@ -11,23 +11,12 @@ function shapeText(shape: readonly number[]): string {
  * Throws unless `tensor` is a float32 matrix with the expected row and column counts.
  * `expected` describes the shape in the caller's words, e.g. `[B, D] = [6, 16] (B and D from video)`.
  */
-export function checkMatrix(
-  fn: string,
-  name: string,
-  tensor: tf.Tensor,
-  rows: number | undefined,
-  cols: number | undefined,
-  expected: string,
-): void {
+export function checkMatrix(fn: string, name: string, tensor: tf.Tensor, rows: number | undefined, cols: number | undefined, expected: string): void {
   if (!(tensor instanceof tf.Tensor)) {
     throw new Error(`${fn}: ${name} must be a tf.Tensor of shape ${expected}; got ${typeof tensor}`);
   }
   const shape = tensor.shape;
-  if (
-    shape.length !== 2 ||
-    (rows !== undefined && shape[0] !== rows) ||
-    (cols !== undefined && shape[1] !== cols)
-  ) {
+  if (shape.length !== 2 || (rows !== undefined && shape[0] !== rows) || (cols !== undefined && shape[1] !== cols)) {
     throw new Error(`${fn}: ${name} must have shape ${expected}; got ${shapeText(shape)}`);
   }
   if (shape[0] === 0 || shape[1] === 0) {

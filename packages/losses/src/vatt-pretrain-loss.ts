@@ -43,7 +43,10 @@ export interface VattPretrainLossTerms {
 function termWeights(weights: VattPretrainLossInputs['weights']): { va: number; vt: number } {
   const va = weights?.va ?? 1;
   const vt = weights?.vt ?? 1;
-  for (const [name, value] of [['weights.va', va], ['weights.vt', vt]] as const) {
+  for (const [name, value] of [
+    ['weights.va', va],
+    ['weights.vt', vt],
+  ] as const) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new Error(`vattPretrainLoss: ${name} must be a finite number >= 0; got ${String(value)}`);
     }

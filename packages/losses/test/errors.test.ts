@@ -29,9 +29,7 @@ describe('bad input is rejected with an error naming the argument and the expect
 
   test('milNce: video of the wrong rank names video and [B, D]', () => {
     const badVideo = tf.zeros([6, 2, 8]) as unknown as tf.Tensor2D;
-    expect(() => milNcePerSample(badVideo, text, { numCandidates: 5 })).toThrow(
-      /milNcePerSample: video must have shape \[B, D\]; got \[6, 2, 8\]/,
-    );
+    expect(() => milNcePerSample(badVideo, text, { numCandidates: 5 })).toThrow(/milNcePerSample: video must have shape \[B, D\]; got \[6, 2, 8\]/);
     badVideo.dispose();
   });
 

@@ -64,8 +64,7 @@ function goldenSuite(backend: TestBackend) {
 
     describe.each(golden.nce.map((c) => [c.name, c] as const))('nce with %s (B=6, D=16)', (_, c) => {
       test('matches MIL-NCE with one candidate and its torch gradients', async () => {
-        const loss = (video: tf.Tensor2D, audio: tf.Tensor2D) =>
-          nce(video, audio, { temperature: c.temperature, audioMask: c.textMask ?? undefined });
+        const loss = (video: tf.Tensor2D, audio: tf.Tensor2D) => nce(video, audio, { temperature: c.temperature, audioMask: c.textMask ?? undefined });
         await expectLossAndGradients(loss, [c.video, c.text], c.loss, [c.gradVideo, c.gradText]);
       });
     });
@@ -86,16 +85,19 @@ function goldenSuite(backend: TestBackend) {
     test('is (w_va·L_va + w_vt·L_vt)/(w_va + w_vt) with the torch gradients', async () => {
       const loss = (video_va: tf.Tensor2D, audio: tf.Tensor2D, video_vt: tf.Tensor2D, text: tf.Tensor2D) =>
         vattPretrainLoss({ video_va, audio, video_vt, text, ...options });
-      await expectLossAndGradients(loss, names.map((n) => p[n]), p.codeTotal, names.map((n) => p.gradCode[n]));
+      await expectLossAndGradients(
+        loss,
+        names.map((n) => p[n]),
+        p.codeTotal,
+        names.map((n) => p.gradCode[n]),
+      );
     });
 
     test('reports both terms, and paperWeighting gives w_va·L_va + w_vt·L_vt', async () => {
       const [video_va, audio, video_vt, text] = names.map((n) => toTensor(p[n]));
       const code = vattPretrainLossTerms({ video_va, audio, video_vt, text, ...options });
       const paper = vattPretrainLoss({ video_va, audio, video_vt, text, ...options, paperWeighting: true });
-      const [va, vt, total, paperTotal] = await Promise.all(
-        [code.videoAudio, code.videoText, code.total, paper].map(async (t) => (await t.data())[0]),
-      );
+      const [va, vt, total, paperTotal] = await Promise.all([code.videoAudio, code.videoText, code.total, paper].map(async (t) => (await t.data())[0]));
       expect(Math.abs(va - p.videoAudio)).toBeLessThanOrEqual(TOLERANCE);
       expect(Math.abs(vt - p.videoText)).toBeLessThanOrEqual(TOLERANCE);
       expect(Math.abs(total - p.codeTotal)).toBeLessThanOrEqual(TOLERANCE);

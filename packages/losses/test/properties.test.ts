@@ -1,14 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeak, forEachBackend, testBackends, type TestBackend } from '@vatt-testing/backends';
-import {
-  l2Normalize,
-  milNce,
-  milNcePerSample,
-  nce,
-  symmetricInfoNce,
-  vattPretrainLoss,
-  vattPretrainLossTerms,
-} from '../src/index.js';
+import { l2Normalize, milNce, milNcePerSample, nce, symmetricInfoNce, vattPretrainLoss, vattPretrainLossTerms } from '../src/index.js';
 
 const B = 4;
 const K = 3;
@@ -117,10 +109,7 @@ function propertiesSuite(backend: TestBackend) {
 
   test('all-masked batches give a loss of 0 (not NaN) and zero gradients', async () => {
     const f = (v: tf.Tensor2D, t: tf.Tensor2D) => milNce(v, t, { numCandidates: K, textMask: [0, 0, 0, 0] });
-    const { value, grads } = tf.valueAndGrads((v: tf.Tensor, t: tf.Tensor) => f(v as tf.Tensor2D, t as tf.Tensor2D))([
-      video,
-      text,
-    ]);
+    const { value, grads } = tf.valueAndGrads((v: tf.Tensor, t: tf.Tensor) => f(v as tf.Tensor2D, t as tf.Tensor2D))([video, text]);
     expect((await value.data())[0]).toBe(0);
     for (const g of grads) expect(Array.from(await g.data()).every((x) => x === 0)).toBe(true);
     tf.dispose([value, ...grads]);
@@ -130,10 +119,7 @@ function propertiesSuite(backend: TestBackend) {
   fullTest('all-zero embeddings give a finite loss and finite gradients (eps-safe normalisation)', async () => {
     const zeros = tf.zeros([B, D]) as tf.Tensor2D;
     expect(Array.from(await l2Normalize(zeros).data()).every((x) => x === 0)).toBe(true);
-    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => nce(a as tf.Tensor2D, b as tf.Tensor2D))([
-      zeros,
-      video,
-    ]);
+    const { value, grads } = tf.valueAndGrads((a: tf.Tensor, b: tf.Tensor) => nce(a as tf.Tensor2D, b as tf.Tensor2D))([zeros, video]);
     expect(Number.isFinite((await value.data())[0])).toBe(true);
     for (const g of grads) expect(Array.from(await g.data()).every(Number.isFinite)).toBe(true);
     tf.dispose([zeros, value, ...grads]);
@@ -159,12 +145,7 @@ function propertiesSuite(backend: TestBackend) {
       run((v, t) => milNce(v, t, { numCandidates: K, textMask, videoMask: [1, 1, 0, 1] }), [video, text]);
       run((v, a) => nce(v, a, { audioMask: [1, 1, 1, 0] }), [video, audio]);
       run((a, b) => symmetricInfoNce(a, b), [video, audio]);
-      run((va, a, vt, t) => vattPretrainLoss({ video_va: va, audio: a, video_vt: vt, text: t, numCandidates: K, textMask }), [
-        video,
-        audio,
-        video,
-        text,
-      ]);
+      run((va, a, vt, t) => vattPretrainLoss({ video_va: va, audio: a, video_vt: vt, text: t, numCandidates: K, textMask }), [video, audio, video, text]);
       tf.dispose(milNcePerSample(video, text, { numCandidates: K, textMask }));
       const terms = vattPretrainLossTerms({ video_va: video, audio, video_vt: video, text, numCandidates: K });
       tf.dispose([terms.total, terms.videoAudio, terms.videoText]);

@@ -1,15 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Plain numbers accepted wherever raw media comes in as an array (decoded pixels, PCM samples). */
-export type NumericArray =
-  | Float32Array
-  | Float64Array
-  | Int32Array
-  | Int16Array
-  | Uint16Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | readonly number[];
+export type NumericArray = Float32Array | Float64Array | Int32Array | Int16Array | Uint16Array | Uint8Array | Uint8ClampedArray | readonly number[];
 
 /** A typed array with its row-major shape: what the array (non-tensor) paths of every tokenizer return. */
 export interface ShapedArray<T extends Float32Array | Float64Array | Int32Array = Float32Array> {
@@ -41,9 +33,7 @@ export function checkArrayShape(owner: string, name: string, data: NumericArray,
   }
   const size = shape.reduce((a, b) => a * b, 1);
   if (data.length !== size) {
-    throw new Error(
-      `${owner}: ${name} has ${data.length} values but its shape ${shapeText(shape)} needs ${size}`,
-    );
+    throw new Error(`${owner}: ${name} has ${data.length} values but its shape ${shapeText(shape)} needs ${size}`);
   }
 }
 
@@ -62,11 +52,7 @@ export function checkPositiveInteger(owner: string, name: string, value: number)
  * outermost), each patch flattened in `(p1, ..., pn, C)` order — exactly what a Conv with kernel = stride =
  * `patch` and `valid` padding multiplies by its kernel (vatt-spec.md §1.1, §1.2).
  */
-export function patchifyArray(
-  data: ArrayLike<number>,
-  shape: readonly number[],
-  patch: readonly number[],
-): ShapedArray<Float32Array> {
+export function patchifyArray(data: ArrayLike<number>, shape: readonly number[], patch: readonly number[]): ShapedArray<Float32Array> {
   const n = patch.length;
   const batch = shape[0];
   const dims = shape.slice(1, 1 + n);

@@ -113,8 +113,10 @@ export abstract class Module {
     const ownNames = new Set(own.map(([n]) => n));
     const missing = own.filter(([n]) => !(n in weights)).map(([n]) => n);
     const unexpected = Object.keys(weights).filter((n) => !ownNames.has(n));
-    if (strict && missing.length) throw new Error(`loadWeights: ${missing.length} weight(s) missing: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}`);
-    if (!allowUnexpected && unexpected.length) throw new Error(`loadWeights: ${unexpected.length} unexpected weight(s): ${unexpected.slice(0, 10).join(', ')}${unexpected.length > 10 ? ', ...' : ''}`);
+    if (strict && missing.length)
+      throw new Error(`loadWeights: ${missing.length} weight(s) missing: ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', ...' : ''}`);
+    if (!allowUnexpected && unexpected.length)
+      throw new Error(`loadWeights: ${unexpected.length} unexpected weight(s): ${unexpected.slice(0, 10).join(', ')}${unexpected.length > 10 ? ', ...' : ''}`);
     for (const [n, v] of own) {
       const w = weights[n];
       if (!w) continue;

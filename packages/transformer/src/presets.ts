@@ -172,7 +172,11 @@ function isSpectrogram(input: AudioInputConfig | SpectrogramInputConfig): input 
  * const cfg = videoConfig(BASE); // 32x224x224, patch 4x16x16, 12 x 768
  * const tiny = videoConfig(TINY, TINY_VIDEO_INPUT, { dropTokenKeepRate: null });
  */
-export function videoConfig(size: TransformerSize, input: VideoInputConfig = VIDEO_INPUT, overrides: Partial<Omit<VideoBackboneConfig, 'kind'>> = {}): VideoBackboneConfig {
+export function videoConfig(
+  size: TransformerSize,
+  input: VideoInputConfig = VIDEO_INPUT,
+  overrides: Partial<Omit<VideoBackboneConfig, 'kind'>> = {},
+): VideoBackboneConfig {
   return { kind: 'video', ...size, ...ENCODER_DEFAULTS, input, dropTokenKeepRate: 0.5, dropTokenPerSample: false, ...overrides };
 }
 
@@ -208,7 +212,11 @@ export function audioConfig(
  * @example
  * const t5 = textConfig(T5_SMALL);
  */
-export function textConfig(size: TransformerSize = T5_SMALL, input: TextInputConfig = TEXT_INPUT, overrides: Partial<Omit<TextBackboneConfig, 'kind'>> = {}): TextBackboneConfig {
+export function textConfig(
+  size: TransformerSize = T5_SMALL,
+  input: TextInputConfig = TEXT_INPUT,
+  overrides: Partial<Omit<TextBackboneConfig, 'kind'>> = {},
+): TextBackboneConfig {
   return {
     kind: 'text',
     ...size,
@@ -274,8 +282,8 @@ export function countEncoderParameters(size: TransformerSize, useBias = true): n
 export function countT5EncoderParameters(size: TransformerSize, numRelativeBuckets = 32): number {
   const d = size.dModel;
   const inner = size.numHeads * size.dKv;
-  const perLayer = 3 * d * inner + inner * d + 2 * d * size.dFF + d /* RMSNorm */ + 2 * d /* FF LayerNorm */;
-  return size.numLayers * perLayer + numRelativeBuckets * size.numHeads + d /* final RMSNorm */;
+  const perLayer = 3 * d * inner + inner * d + 2 * d * size.dFF + d /* RMSNorm */ + 2 * d; /* FF LayerNorm */
+  return size.numLayers * perLayer + numRelativeBuckets * size.numHeads + d; /* final RMSNorm */
 }
 
 /**

@@ -25,7 +25,15 @@ const tinyText = (o = {}) => new TextTransformer(textConfig(T5_TINY, TINY_TEXT_I
 
 const videoPatches = (b = 2, n = 32) => tf.randomNormal([b, n, 768], 0, 1, 'float32', 7);
 const audioPatches = (b = 2, n = 32) => tf.randomNormal([b, n, 128], 0, 1, 'float32', 8);
-const textIds = () => tf.tensor2d([[5, 17, 301, 9, 0, 0, 0, 0], [44, 2, 0, 0, 0, 0, 0, 0]], [2, 8], 'int32');
+const textIds = () =>
+  tf.tensor2d(
+    [
+      [5, 17, 301, 9, 0, 0, 0, 0],
+      [44, 2, 0, 0, 0, 0, 0, 0],
+    ],
+    [2, 8],
+    'int32',
+  );
 
 type Case = { name: string; build: () => Module & { apply(x: tf.Tensor, i?: object): BackboneOutput }; input: () => tf.Tensor; inputs?: object; n: number };
 const CASES: Case[] = [
@@ -76,7 +84,12 @@ describe('backbone weight names follow the official checkpoint layout (vatt-spec
     const a = tinyAudio();
     const s = tinySpectrogram();
     const an = a.namedParameters().map(([n, v]) => `${n} [${v.shape}]`);
-    expect(an.slice(0, 4)).toEqual(['agg_embedding [64]', 'wave_to_patch/kernel [128,64]', 'wave_to_patch/bias [64]', 'pos_embedding_lookup/temporal_position_embeddings/embeddings [32,64]']);
+    expect(an.slice(0, 4)).toEqual([
+      'agg_embedding [64]',
+      'wave_to_patch/kernel [128,64]',
+      'wave_to_patch/bias [64]',
+      'pos_embedding_lookup/temporal_position_embeddings/embeddings [32,64]',
+    ]);
     const sn = s.namedParameters().map(([n]) => n);
     expect(sn).toContain('spectrum_to_patch/kernel');
     expect(sn).toContain('pos_embedding_lookup/spectoral_position_embeddings/embeddings');
@@ -160,14 +173,19 @@ forEachBackend(testBackends({ webgpu: true }), (backend) => {
             const named = m.namedTrainableParameters();
             const step = (): Array<readonly [string, number]> =>
               tf.tidy((() => {
-                const { grads } = tf.variableGrads(() => {
-                  const { tokens } = m.apply(x, c.inputs);
-                  const w = tf.randomNormal(tokens.shape, 0, 1, 'float32', 5);
-                  return tf.sum(tf.mul(tokens, w)) as tf.Scalar;
-                }, named.map(([, v]) => v));
+                const { grads } = tf.variableGrads(
+                  () => {
+                    const { tokens } = m.apply(x, c.inputs);
+                    const w = tf.randomNormal(tokens.shape, 0, 1, 'float32', 5);
+                    return tf.sum(tf.mul(tokens, w)) as tf.Scalar;
+                  },
+                  named.map(([, v]) => v),
+                );
                 return named.map(([n, v]) => [n, grads[v.name] ? tf.sum(tf.abs(grads[v.name] as tf.Tensor)).dataSync()[0] : 0] as const);
               }) as unknown as () => tf.TensorContainer) as unknown as Array<readonly [string, number]>;
-            const missing = step().filter(([, s]) => !(s > 0)).map(([n]) => n);
+            const missing = step()
+              .filter(([, s]) => !(s > 0))
+              .map(([n]) => n);
             expect(missing).toEqual([]);
             if (mode === 'train') {
               await expectNoLeak(() => {
@@ -188,23 +206,24 @@ forEachBackend(testBackends({ webgpu: true }), (backend) => {
     });
   }
 
-  if (!slow) describe('forward passes leak nothing', () => {
-    for (const c of CASES) {
-      test(`${c.name} in training and eval`, async () => {
-        const m = c.build();
-        const x = c.input();
-        for (const on of [false, true]) {
-          m.train(on);
-          await expectNoLeak(() => {
-            const o = m.apply(x, c.inputs);
-            tf.dispose([o.pooled, o.tokens]);
-          }, 2);
-        }
-        x.dispose();
-        m.dispose();
-      });
-    }
-  });
+  if (!slow)
+    describe('forward passes leak nothing', () => {
+      for (const c of CASES) {
+        test(`${c.name} in training and eval`, async () => {
+          const m = c.build();
+          const x = c.input();
+          for (const on of [false, true]) {
+            m.train(on);
+            await expectNoLeak(() => {
+              const o = m.apply(x, c.inputs);
+              tf.dispose([o.pooled, o.tokens]);
+            }, 2);
+          }
+          x.dispose();
+          m.dispose();
+        });
+      }
+    });
 
   describe('bad inputs', () => {
     test('wrong patch width names the input and the expected shape', () => {
@@ -317,7 +336,10 @@ describe('parameter counts', () => {
   test('countParameters equals the built modules exactly (tiny video, audio, spectrogram, text, projections)', () => {
     const cases: Array<[ReturnType<typeof countParameters>, Module]> = [
       [countParameters(videoConfig(TINY, TINY_VIDEO_INPUT)), tinyVideo()],
-      [countParameters(videoConfig(TINY, TINY_VIDEO_INPUT, { preProjection: true, postProjectionDim: 48 })), tinyVideo({ preProjection: true, postProjectionDim: 48 })],
+      [
+        countParameters(videoConfig(TINY, TINY_VIDEO_INPUT, { preProjection: true, postProjectionDim: 48 })),
+        tinyVideo({ preProjection: true, postProjectionDim: 48 }),
+      ],
       [countParameters(audioConfig(TINY, TINY_AUDIO_INPUT)), tinyAudio()],
       [countParameters(audioConfig(TINY, TINY_SPECTROGRAM)), tinySpectrogram()],
       [countParameters(textConfig(T5_TINY, TINY_TEXT_INPUT)), tinyText()],

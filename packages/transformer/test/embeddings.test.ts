@@ -25,7 +25,9 @@ const patch = golden('emb_patch');
 /** Patchify a channels-last video [B,T,H,W,C] into [B, N, t*h*w*C] in (t, h, w, c) order (plain JS, independent of the library). */
 function patchify(video: number[][][][][], [t, h, w]: number[]): number[][][] {
   return video.map((clip) => {
-    const T = clip.length, H = clip[0].length, W = clip[0][0].length;
+    const T = clip.length,
+      H = clip[0].length,
+      W = clip[0][0].length;
     const out: number[][] = [];
     for (let a = 0; a < T / t; a++)
       for (let b = 0; b < H / h; b++)
@@ -130,10 +132,11 @@ forEachBackend(testBackends(), (backend) => {
       const pos = build();
       const x = tf.tensor3d(g.cases[1].x);
       const w = tf.randomNormal(x.shape, 0, 1, 'float32', 3);
-      const step = () => tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(pos.apply(x, g.cases[1].grid), w)) as tf.Scalar, pos.trainableVariables());
-        return Object.values(grads).map((t) => tf.sum(tf.abs(t)).dataSync()[0]);
-      });
+      const step = () =>
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(() => tf.sum(tf.mul(pos.apply(x, g.cases[1].grid), w)) as tf.Scalar, pos.trainableVariables());
+          return Object.values(grads).map((t) => tf.sum(tf.abs(t)).dataSync()[0]);
+        });
       expect(step().every((s) => s > 0)).toBe(true);
       await expectNoLeak(step);
       tf.dispose([x, w]);
@@ -146,7 +149,11 @@ forEachBackend(testBackends(), (backend) => {
     for (const c of g.cases as Array<{ tokens: number; x: number[][][]; expected: number[][][] }>) {
       test(`x + LN(E_t) for ${c.tokens} tokens from a ${g.buckets}-row table matches the reference`, () => {
         const pos = new TemporalEmbeddings('pos_embedding_lookup', g.dim, g.buckets);
-        pos.loadWeights({ 'temporal_position_embeddings/embeddings': tf.tensor2d(g.table), 'layernorm/gamma': tf.tensor1d(g.gamma), 'layernorm/beta': tf.tensor1d(g.beta) });
+        pos.loadWeights({
+          'temporal_position_embeddings/embeddings': tf.tensor2d(g.table),
+          'layernorm/gamma': tf.tensor1d(g.gamma),
+          'layernorm/beta': tf.tensor1d(g.beta),
+        });
         const y = pos.apply(tf.tensor3d(c.x));
         expect(maxAbsDiff(y.dataSync(), c.expected.flat(2))).toBeLessThanOrEqual(1e-5);
         y.dispose();
@@ -157,7 +164,11 @@ forEachBackend(testBackends(), (backend) => {
 
   describe('PatchProjection (voxel_to_patch)', () => {
     test('patchify + matMul with the reshaped official Conv3D kernel equals torch conv3d (stride = kernel)', () => {
-      const proj = new PatchProjection('voxel_to_patch', patch.patch.reduce((a: number, b: number) => a * b, 3), patch.bias.length);
+      const proj = new PatchProjection(
+        'voxel_to_patch',
+        patch.patch.reduce((a: number, b: number) => a * b, 3),
+        patch.bias.length,
+      );
       const k5 = tf.tensor(patch.kernel);
       proj.loadWeights({ kernel: fromConv3dKernel(k5), bias: tf.tensor1d(patch.bias) });
       const y = proj.apply(tf.tensor3d(patchify(patch.video, patch.patch)));
@@ -244,37 +255,40 @@ forEachBackend(testBackends(), (backend) => {
 });
 
 // A WebGPU subset: the spline and positional goldens (reads are async there).
-forEachBackend(testBackends({ webgpu: true }).filter((b) => b === 'webgpu'), () => {
-  test('resamplePositions 14 -> 20 matches the reference within 1e-5', async () => {
-    const c = spline.cases[0];
-    const out = resamplePositions(tf.tensor2d(c.table), c.to);
-    expect(maxAbsDiff(await out.data(), c.expected.flat())).toBeLessThanOrEqual(1e-5);
-    out.dispose();
-  });
-
-  test('SpatioTemporalEmbeddings on a resampled grid matches the reference within 1e-5', async () => {
-    const g = positions.spatioTemporal;
-    const c = g.cases[1];
-    const pos = new SpatioTemporalEmbeddings('pos_embedding_lookup', g.dim, g.buckets);
-    pos.loadWeights({
-      'temporal_position_embeddings/embeddings': tf.tensor2d(g.temporal),
-      'vertical_position_embeddings/embeddings': tf.tensor2d(g.vertical),
-      'horizontal_position_embeddings/embeddings': tf.tensor2d(g.horizontal),
-      'layernorm/gamma': tf.tensor1d(g.gamma),
-      'layernorm/beta': tf.tensor1d(g.beta),
+forEachBackend(
+  testBackends({ webgpu: true }).filter((b) => b === 'webgpu'),
+  () => {
+    test('resamplePositions 14 -> 20 matches the reference within 1e-5', async () => {
+      const c = spline.cases[0];
+      const out = resamplePositions(tf.tensor2d(c.table), c.to);
+      expect(maxAbsDiff(await out.data(), c.expected.flat())).toBeLessThanOrEqual(1e-5);
+      out.dispose();
     });
-    const y = pos.apply(tf.tensor3d(c.x), c.grid);
-    expect(maxAbsDiff(await y.data(), c.expected.flat(2))).toBeLessThanOrEqual(1e-5);
-    y.dispose();
-    pos.dispose();
-  });
 
-  test('DropToken keeps int(keepRate * N) tokens and its gradient is a scatter of ones', async () => {
-    const x = tf.randomNormal([2, 8, 3]) as tf.Tensor3D;
-    const g = tf.grad((v: tf.Tensor) => tf.sum(dropToken(v as tf.Tensor3D, { keepRate: 0.5 })))(x);
-    const v = await g.data();
-    expect(Array.from(v).filter((e) => e === 1).length).toBe(2 * 4 * 3);
-    expect(Array.from(v).filter((e) => e === 0).length).toBe(2 * 4 * 3);
-    tf.dispose([x, g]);
-  });
-});
+    test('SpatioTemporalEmbeddings on a resampled grid matches the reference within 1e-5', async () => {
+      const g = positions.spatioTemporal;
+      const c = g.cases[1];
+      const pos = new SpatioTemporalEmbeddings('pos_embedding_lookup', g.dim, g.buckets);
+      pos.loadWeights({
+        'temporal_position_embeddings/embeddings': tf.tensor2d(g.temporal),
+        'vertical_position_embeddings/embeddings': tf.tensor2d(g.vertical),
+        'horizontal_position_embeddings/embeddings': tf.tensor2d(g.horizontal),
+        'layernorm/gamma': tf.tensor1d(g.gamma),
+        'layernorm/beta': tf.tensor1d(g.beta),
+      });
+      const y = pos.apply(tf.tensor3d(c.x), c.grid);
+      expect(maxAbsDiff(await y.data(), c.expected.flat(2))).toBeLessThanOrEqual(1e-5);
+      y.dispose();
+      pos.dispose();
+    });
+
+    test('DropToken keeps int(keepRate * N) tokens and its gradient is a scatter of ones', async () => {
+      const x = tf.randomNormal([2, 8, 3]) as tf.Tensor3D;
+      const g = tf.grad((v: tf.Tensor) => tf.sum(dropToken(v as tf.Tensor3D, { keepRate: 0.5 })))(x);
+      const v = await g.data();
+      expect(Array.from(v).filter((e) => e === 1).length).toBe(2 * 4 * 3);
+      expect(Array.from(v).filter((e) => e === 0).length).toBe(2 * 4 * 3);
+      tf.dispose([x, g]);
+    });
+  },
+);

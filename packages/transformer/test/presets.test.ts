@@ -58,7 +58,7 @@ describe('parameter counts against the paper (Table 7)', () => {
     expect(within(countParameters(audioConfig(BASE)).total, 87.9e6, 0.021)).toBe(true);
   });
 
-  test('Small: the 6 x 512 video tower is 20.51 M, 1.9 % under the paper\'s 20.9 M; T5-Small text trains 19.04 M (+19.66 M frozen word2vec)', () => {
+  test("Small: the 6 x 512 video tower is 20.51 M, 1.9 % under the paper's 20.9 M; T5-Small text trains 19.04 M (+19.66 M frozen word2vec)", () => {
     // The paper's Small row does not say which tower it counts; no tower of the official code gives
     // 20.9 M exactly (vatt-spec 3.1), so this pins our numbers and the 2 % gap.
     expect(countParameters(videoConfig(SMALL)).total).toBe(20_508_672);
@@ -77,14 +77,14 @@ describe('parameter counts against the paper (Table 7)', () => {
 });
 
 describe('forward FLOPs', () => {
-  test('Medium, one 32x224x224 view, no DropToken: 604.7 GFLOPs counting every matMul; 547.5 in the paper convention vs Table 6\'s 548.1', () => {
+  test("Medium, one 32x224x224 view, no DropToken: 604.7 GFLOPs counting every matMul; 547.5 in the paper convention vs Table 6's 548.1", () => {
     const f = estimateForwardFlops(videoConfig(MEDIUM), 1568);
     expect(f.encoderTokens).toBe(1569);
     expect(f.total / 1e9).toBeCloseTo(604.69, 1);
     expect(within(f.paperConvention, 548.1e9, 0.002)).toBe(true);
   });
 
-  test('the paper convention reproduces Table 6 at 64x224 and 32x320 and Table 1\'s 12-view TFLOPs within 0.3 %', () => {
+  test("the paper convention reproduces Table 6 at 64x224 and 32x320 and Table 1's 12-view TFLOPs within 0.3 %", () => {
     expect(within(estimateForwardFlops(videoConfig(MEDIUM), 3136).paperConvention, 1222.1e9, 0.003)).toBe(true);
     expect(within(estimateForwardFlops(videoConfig(MEDIUM), 3200).paperConvention, 1252.3e9, 0.003)).toBe(true);
     expect(within(12 * estimateForwardFlops(videoConfig(BASE), 3200).paperConvention, 9.09e12, 0.003)).toBe(true);

@@ -23,6 +23,7 @@ export interface BackendInfo {
 const isNode = typeof process !== 'undefined' && !!process.versions?.node;
 
 // Indirect dynamic import: keeps bundlers from resolving optional packages at build time.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- optional packages, untyped when absent at build time
 const importOptional = (spec: string): Promise<any> => import(/* webpackIgnore: true */ /* @vite-ignore */ spec);
 
 async function tryTensorflow(): Promise<string | null> {
@@ -40,7 +41,15 @@ async function tryTensorflow(): Promise<string | null> {
 
 /** Sets up WebGPU. In Node this needs the `webgpu` package (Dawn) and a Vulkan/Metal/D3D12 driver. */
 async function tryWebGpu(allowSoftware: boolean): Promise<string | null> {
-  const g = globalThis as any;
+  interface AdapterInfo {
+    vendor?: string;
+    architecture?: string;
+    description?: string;
+    device?: string;
+    isFallbackAdapter?: boolean;
+  }
+  type Gpu = { requestAdapter?: () => Promise<{ isFallbackAdapter?: boolean; info?: AdapterInfo } | null> };
+  const g = globalThis as unknown as { navigator?: { gpu?: Gpu } };
   if (!g.navigator?.gpu) {
     if (!isNode) return null;
     try {
@@ -52,10 +61,13 @@ async function tryWebGpu(allowSoftware: boolean): Promise<string | null> {
       return null;
     }
   }
-  const adapter = await g.navigator.gpu.requestAdapter?.();
+  const adapter = await g.navigator?.gpu?.requestAdapter?.();
   if (!adapter) return null;
-  const info = adapter.info ?? {};
-  const software = adapter.isFallbackAdapter || info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
+  const info: AdapterInfo = adapter.info ?? {};
+  const software =
+    adapter.isFallbackAdapter ||
+    info.isFallbackAdapter ||
+    /swiftshader|llvmpipe|lavapipe/i.test(`${info.vendor} ${info.architecture} ${info.description} ${info.device}`);
   if (software && !allowSoftware) return null;
   await importOptional('@tensorflow/tfjs-backend-webgpu');
   if (!(await tf.setBackend('webgpu'))) return null;
@@ -97,9 +109,13 @@ export async function setupBackend(choice: BackendChoice = 'auto'): Promise<Back
   if (choice === 'webgpu') {
     const adapter = await tryWebGpu(true);
     if (!adapter) {
-      fail('webgpu', isNode
-        ? 'In Node, install the `webgpu` package (Dawn) and @tensorflow/tfjs-backend-webgpu, and a Vulkan driver (on Debian without a GPU: `apt-get install chromium` and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).'
-        : 'This browser exposes no WebGPU adapter (navigator.gpu); try Chrome 113+ or use wasm.');
+      fail(
+        'webgpu',
+        isNode
+          ? 'In Node, install the `webgpu` package (Dawn) and @tensorflow/tfjs-backend-webgpu, and a Vulkan driver (on Debian without a GPU: ' +
+              '`apt-get install chromium` and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json).'
+          : 'This browser exposes no WebGPU adapter (navigator.gpu); try Chrome 113+ or use wasm.',
+      );
     }
     await tf.ready();
     return { name: 'webgpu', detail: adapter! };

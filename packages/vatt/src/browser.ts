@@ -11,7 +11,18 @@ export const VERSION = '0.1.0';
 export { VATT, type VideoEmbeddings, type AudioEmbeddings, type TextEmbeddings, type PretrainBatch, type LossTerms } from './model/vatt.js';
 export { getPreset, PRESET_NAMES, type PresetName, type VattConfig, type PreprocessingConfig, type VattPreset, type HeadConfig } from './model/config.js';
 export { VattPreprocessor } from './model/preprocess.js';
-export { encodeVideo, encodeAudio, encodeText, similarity, l2NormalizeRows, type EncodeOptions, type Matrix, type EncodedVideo, type EncodedAudio, type EncodedText } from './model/encode.js';
+export {
+  encodeVideo,
+  encodeAudio,
+  encodeText,
+  similarity,
+  l2NormalizeRows,
+  type EncodeOptions,
+  type Matrix,
+  type EncodedVideo,
+  type EncodedAudio,
+  type EncodedText,
+} from './model/encode.js';
 export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
 export { retrievalRanks, retrievalMetrics, type RetrievalMetrics } from './eval/retrieval.js';
 export type { Clip, ClipDataset } from './data/clips.js';

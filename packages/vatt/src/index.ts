@@ -10,10 +10,31 @@ export { saveCheckpoint, loadCheckpoint, CheckpointManager, type CheckpointData 
 export { fileHandler, registerFileRouter, saveArtifacts, loadArtifacts } from './checkpoint/file-handler.js';
 export { ModalityAgnosticText } from './model/ma-text.js';
 export { VattPreprocessor } from './model/preprocess.js';
-export { encodeVideo, encodeAudio, encodeText, similarity, l2NormalizeRows, type EncodeOptions, type Matrix, type EncodedVideo, type EncodedAudio, type EncodedText } from './model/encode.js';
+export {
+  encodeVideo,
+  encodeAudio,
+  encodeText,
+  similarity,
+  l2NormalizeRows,
+  type EncodeOptions,
+  type Matrix,
+  type EncodedVideo,
+  type EncodedAudio,
+  type EncodedText,
+} from './model/encode.js';
 export { loadVatt, type LoadedVatt } from './model/load.js';
 export { zeroShotRetrieval, formatZeroShot, type ZeroShotReport } from './eval/zero-shot.js';
-export { pretrain, batchIndices, makePretrainBatch, type PretrainOptions, type PretrainData, type PretrainEvents, type PretrainResult, type StepRecord, type TrainingState } from './train/pretrain.js';
+export {
+  pretrain,
+  batchIndices,
+  makePretrainBatch,
+  type PretrainOptions,
+  type PretrainData,
+  type PretrainEvents,
+  type PretrainResult,
+  type StepRecord,
+  type TrainingState,
+} from './train/pretrain.js';
 export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
 export { readSource, evaluationClips, clipConfigFor, loaderBatches, pretrainBatchFromLoader, type SourceInfo } from './data/sources.js';
 export { candidateCaptions, type Clip, type ClipDataset } from './data/clips.js';

@@ -53,7 +53,11 @@ const CASES: Record<string, { tol: number; run: () => Promise<Outputs> }> = {
   'the video tokenizer': {
     tol: 1e-6,
     run: async () => {
-      const frames = tf.tensor5d(Uint8Array.from(values(2 * 8 * 32 * 32 * 3, 1), (v) => Math.floor((v + 1) * 127.9)), [2, 8, 32, 32, 3], 'int32');
+      const frames = tf.tensor5d(
+        Uint8Array.from(values(2 * 8 * 32 * 32 * 3, 1), (v) => Math.floor((v + 1) * 127.9)),
+        [2, 8, 32, 32, 3],
+        'int32',
+      );
       const { patches } = new VideoTokenizer({ patchSize: [4, 8, 8] }).tokenize(frames);
       frames.dispose();
       return read({ patches });
@@ -74,7 +78,10 @@ const CASES: Record<string, { tol: number; run: () => Promise<Outputs> }> = {
       random.setSeed(3);
       const enc = new TransformerEncoder('tx', { ...TINY, dropout: 0, attnDropout: 0 });
       const x = tf.tensor3d(values(2 * 9 * 64, 4), [2, 9, 64]);
-      const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0, 0]]);
+      const mask = tf.tensor2d([
+        [1, 1, 1, 1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 1, 0, 0, 0, 0],
+      ]);
       const w = tf.tensor3d(values(2 * 9 * 64, 5), [2, 9, 64]);
       const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(enc.apply(x, { mask }), w)) as tf.Scalar);
       const out = await read({ y: enc.apply(x, { mask }), loss: value, ...byParameterName(enc, grads) });
@@ -95,9 +102,17 @@ const CASES: Record<string, { tol: number; run: () => Promise<Outputs> }> = {
       const { value, grads } = tf.variableGrads(() => {
         const o = head.video(v);
         video = { va: tf.keep(o.va), vt: tf.keep(o.vt) };
-        return tf.add(tf.add(tf.sum(tf.square(o.va)), tf.sum(tf.sin(o.vt))), tf.add(tf.sum(tf.square(head.audio(a))), tf.sum(tf.cos(head.text(t))))) as tf.Scalar;
+        return tf.add(
+          tf.add(tf.sum(tf.square(o.va)), tf.sum(tf.sin(o.vt))),
+          tf.add(tf.sum(tf.square(head.audio(a))), tf.sum(tf.cos(head.text(t)))),
+        ) as tf.Scalar;
       });
-      const stats = Object.fromEntries(head.namedParameters().filter(([n]) => n.includes('moving')).map(([n, p]) => [n, tf.clone(p)]));
+      const stats = Object.fromEntries(
+        head
+          .namedParameters()
+          .filter(([n]) => n.includes('moving'))
+          .map(([n, p]) => [n, tf.clone(p)]),
+      );
       const out = await read({ va: video!.va, vt: video!.vt, loss: value, ...byParameterName(head, grads), ...stats });
       tf.dispose([v, a, t]);
       head.dispose();
@@ -139,7 +154,11 @@ const CASES: Record<string, { tol: number; run: () => Promise<Outputs> }> = {
       const pre = getPreset('tiny').preprocessing;
       const b = 2;
       const k = 3;
-      const frames = tf.tensor5d(Uint8Array.from(values(b * 8 * 32 * 32 * 3, 12), (x) => Math.floor((x + 1) * 127.9)), [b, 8, 32, 32, 3], 'int32');
+      const frames = tf.tensor5d(
+        Uint8Array.from(values(b * 8 * 32 * 32 * 3, 12), (x) => Math.floor((x + 1) * 127.9)),
+        [b, 8, 32, 32, 3],
+        'int32',
+      );
       const video = new VideoTokenizer({ patchSize: pre.video.patchSize }).tokenize(frames);
       const wave = tf.tensor2d(values(b * pre.audio.samples, 13), [b, pre.audio.samples]);
       const audio = new WaveformTokenizer({ numSamples: pre.audio.samples, patchSize: pre.audio.patchSize }).tokenize(wave);

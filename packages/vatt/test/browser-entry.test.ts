@@ -22,7 +22,7 @@ function reachableImports(entry: string): { files: string[]; external: Map<strin
       else external.set(spec, path.relative(SRC, file));
     }
   };
-  visit(path.join(SRC, 'browser.ts'));
+  visit(entry);
   return { files: [...seen], external };
 }
 

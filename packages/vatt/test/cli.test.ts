@@ -31,7 +31,25 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const train = (out: string, extra: string[] = []) => ['pretrain', '--steps', '6', '--batch', '8', '--checkpoint-every', '2', '--keep', '5', '--warmup', '2', '--out', out, '--backend', 'wasm', '--quiet', ...extra];
+const train = (out: string, extra: string[] = []) => [
+  'pretrain',
+  '--steps',
+  '6',
+  '--batch',
+  '8',
+  '--checkpoint-every',
+  '2',
+  '--keep',
+  '5',
+  '--warmup',
+  '2',
+  '--out',
+  out,
+  '--backend',
+  'wasm',
+  '--quiet',
+  ...extra,
+];
 
 describe('vatt CLI', () => {
   test('--help lists every command and each command has its own help', () => {
@@ -128,7 +146,24 @@ describe('vatt CLI', () => {
     const lines = Array.from({ length: 6 }, (_, i) => ({ video: clips[i % 2], captions: [`clip number ${i}`] }));
     await fs.writeFile(path.join(dir, 'data.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
     // 3 batches of 2 per epoch: resuming from step 1 starts in the middle of the epoch.
-    const args = (out: string) => ['pretrain', '--data', path.join(dir, 'data.jsonl'), '--steps', '3', '--batch', '2', '--warmup', '1', '--checkpoint-every', '1', '--out', out, '--backend', 'wasm', '--quiet'];
+    const args = (out: string) => [
+      'pretrain',
+      '--data',
+      path.join(dir, 'data.jsonl'),
+      '--steps',
+      '3',
+      '--batch',
+      '2',
+      '--warmup',
+      '1',
+      '--checkpoint-every',
+      '1',
+      '--out',
+      out,
+      '--backend',
+      'wasm',
+      '--quiet',
+    ];
     const full = path.join(dir, 'full');
     expect(vatt(args(full)).code).toBe(0);
     const cut = path.join(dir, 'cut');

@@ -72,13 +72,50 @@ describe('vatt eval', () => {
   test('eval finetune trains a classifier with checkpoints and reports multi-view accuracy', () => {
     const file = path.join(tmp, 'finetune.json');
     const out = path.join(tmp, 'ft');
-    const r = vatt(['eval', 'finetune', run, '--label', 'shape', '--steps', '4', '--batch', '8', '--warmup', '1', '--out', out, '--checkpoint-every', '2', '--json', file, '--backend', 'wasm']);
+    const r = vatt([
+      'eval',
+      'finetune',
+      run,
+      '--label',
+      'shape',
+      '--steps',
+      '4',
+      '--batch',
+      '8',
+      '--warmup',
+      '1',
+      '--out',
+      out,
+      '--checkpoint-every',
+      '2',
+      '--json',
+      file,
+      '--backend',
+      'wasm',
+    ]);
     expect(r.code).toBe(0);
     const j = json(file);
     expect(j.steps).toBe(4);
     expect(j.classification.numClasses).toBe(4);
     expect(readdirSync(path.join(out, 'checkpoints')).sort()).toEqual(['ckpt-00000002', 'ckpt-00000004']);
-    const again = vatt(['eval', 'finetune', run, '--label', 'shape', '--steps', '4', '--batch', '8', '--out', out, '--resume', '--json', file, '--backend', 'wasm']);
+    const again = vatt([
+      'eval',
+      'finetune',
+      run,
+      '--label',
+      'shape',
+      '--steps',
+      '4',
+      '--batch',
+      '8',
+      '--out',
+      out,
+      '--resume',
+      '--json',
+      file,
+      '--backend',
+      'wasm',
+    ]);
     expect(again.code).toBe(0);
     expect(json(file).steps).toBe(0); // already complete: nothing left to train
     // The classifier checkpoint is readable: `vatt info`, and `loadClassifier` (not `loadVatt`).
@@ -107,7 +144,25 @@ describe('vatt eval', () => {
     });
     for (const [name, lines] of Object.entries(lists)) writeFileSync(path.join(ucf, 'ucfTrainTestlist', `${name}.txt`), `${lines.join('\n')}\n`);
     const file = path.join(tmp, 'ucf.json');
-    const r = vatt(['eval', 'linear', run, '--data', ucf, '--split', '2', '--max-per-class', '2', '--clips', '1', '--epochs', '5', '--json', file, '--backend', 'wasm']);
+    const r = vatt([
+      'eval',
+      'linear',
+      run,
+      '--data',
+      ucf,
+      '--split',
+      '2',
+      '--max-per-class',
+      '2',
+      '--clips',
+      '1',
+      '--epochs',
+      '5',
+      '--json',
+      file,
+      '--backend',
+      'wasm',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/UCF101 in .*, split 2/);
     const j = json(file);
@@ -122,7 +177,10 @@ describe('vatt eval', () => {
     const data = path.join(tmp, 'sonic');
     for (const c of ['bd', 'elec', 'tabla']) {
       mkdirSync(path.join(data, c), { recursive: true });
-      for (const f of readdirSync(SONIC).filter((f) => f.startsWith(`${c}_`)).slice(0, 5)) symlinkSync(path.join(SONIC, f), path.join(data, c, f));
+      for (const f of readdirSync(SONIC)
+        .filter((f) => f.startsWith(`${c}_`))
+        .slice(0, 5))
+        symlinkSync(path.join(SONIC, f), path.join(data, c, f));
     }
     const file = path.join(tmp, 'sonic.json');
     const r = vatt(['eval', 'linear', run, '--data', data, '--epochs', '5', '--clips', '2', '--json', file, '--backend', 'wasm']);

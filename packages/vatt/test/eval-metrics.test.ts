@@ -6,7 +6,21 @@ import { averagePrecision, classificationMetrics, multiLabelMetrics, normalQuant
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const golden = JSON.parse(readFileSync(path.join(here, 'golden/metrics.json'), 'utf8')) as {
-  multilabel: Array<{ name: string; numExamples: number; numClasses: number; scores: number[]; targets: number[]; ap: (number | null)[]; auc: (number | null)[]; mAP: number; meanAuc: number; dPrime: number; dPrimeOfMeanAuc: number; skippedClasses: number[]; skippedAucClasses: number[] }>;
+  multilabel: Array<{
+    name: string;
+    numExamples: number;
+    numClasses: number;
+    scores: number[];
+    targets: number[];
+    ap: (number | null)[];
+    auc: (number | null)[];
+    mAP: number;
+    meanAuc: number;
+    dPrime: number;
+    dPrimeOfMeanAuc: number;
+    skippedClasses: number[];
+    skippedAucClasses: number[];
+  }>;
   topk: Array<{ name: string; numClasses: number; scores: number[]; labels: number[]; top1: number; top5: number }>;
   ppf: { p: number[]; ppf: number[] };
 };

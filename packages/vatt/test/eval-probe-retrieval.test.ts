@@ -3,7 +3,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { expectNoLeak, maxAbsDiff, useBackend } from '@vatt-testing/backends';
 import { averageRows, linearProbe, LinearProbeClassifier, trainLinearProbe } from '../src/eval/linear-probe.js';
-import { averageGroups, multiCaptionMetrics, multiCaptionRetrieval, multiCaptionSimilarity, npyToMatrix, similarityToNpy, videoToTextRanks, type SimilarityMatrix } from '../src/eval/multi-caption.js';
+import {
+  averageGroups,
+  multiCaptionMetrics,
+  multiCaptionRetrieval,
+  multiCaptionSimilarity,
+  npyToMatrix,
+  similarityToNpy,
+  videoToTextRanks,
+  type SimilarityMatrix,
+} from '../src/eval/multi-caption.js';
 import { zeroShotRetrieval } from '../src/eval/zero-shot.js';
 import { getPreset } from '../src/model/config.js';
 import type { Matrix } from '../src/model/encode.js';
@@ -18,7 +27,7 @@ beforeAll(async () => {
 /** Gaussian blobs: class c centred at 3 * e_c in 16-D (plus noise), `perClass` rows each. */
 function blobs(numClasses: number, perClass: number, seed: number): { features: Matrix; labels: number[] } {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
   const d = 16;
   const n = numClasses * perClass;
@@ -61,7 +70,7 @@ describe('linear probes on frozen features', () => {
     const plain = await trainLinearProbe(train, 3, { epochs: 1, seed: 1, lr: 0 });
     const l2 = await trainLinearProbe(train, 3, { epochs: 1, seed: 1, lr: 0, l2: 0.1 });
     const w = plain.classifier.logits.kernel;
-    const penalty = 0.1 * (tf.sum(tf.square(w)).dataSync()[0]);
+    const penalty = 0.1 * tf.sum(tf.square(w)).dataSync()[0];
     expect(l2.losses[0] - plain.losses[0]).toBeCloseTo(penalty, 4);
     expect(plain.classifier.lowRank!.outDim).toBe(128);
     expect(plain.classifier.componentDropout!.rate).toBe(0.9);
@@ -69,7 +78,7 @@ describe('linear probes on frozen features', () => {
     l2.classifier.dispose();
   });
 
-  test('multi-clip test examples average their clips\' probabilities', () => {
+  test("multi-clip test examples average their clips' probabilities", () => {
     const m = averageRows({ data: Float32Array.from([1, 0, 0, 1, 0.5, 0.5]), rows: 3, cols: 2 }, [2, 1]);
     expect(Array.from(m.data)).toEqual([0.5, 0.5, 0.5, 0.5]);
     expect(() => averageRows(m, [3])).toThrow(/groups sum to 3, expected the 2 rows/);
@@ -84,9 +93,14 @@ describe('linear probes on frozen features', () => {
 });
 
 describe('zero-shot retrieval with several captions and clips per video', () => {
-  const sim = (rows: number[][], captionVideo: number[]): SimilarityMatrix => ({ data: Float32Array.from(rows.flat()), rows: rows.length, cols: rows[0].length, captionVideo: Int32Array.from(captionVideo) });
+  const sim = (rows: number[][], captionVideo: number[]): SimilarityMatrix => ({
+    data: Float32Array.from(rows.flat()),
+    rows: rows.length,
+    cols: rows[0].length,
+    captionVideo: Int32Array.from(captionVideo),
+  });
 
-  test('video->text counts a hit when ANY of the video\'s captions ranks within K; ties count against', () => {
+  test("video->text counts a hit when ANY of the video's captions ranks within K; ties count against", () => {
     // 3 videos; captions 0,1 -> video 0; 2 -> video 1; 3,4 -> video 2.
     const s = sim(
       [
@@ -135,15 +149,28 @@ describe('zero-shot retrieval with several captions and clips per video', () => 
     const model = new VATT(cfg).eval();
     const pre = new VattPreprocessor(preprocessing, TEST_VOCAB);
     const clips = randomClips(preprocessing, 6, 3).clips;
-    const single = await multiCaptionRetrieval(model, pre, clips.map((c) => ({ clips: [c.video as Uint8Array], captions: [c.captions[0]] })));
+    const single = await multiCaptionRetrieval(
+      model,
+      pre,
+      clips.map((c) => ({ clips: [c.video as Uint8Array], captions: [c.captions[0]] })),
+    );
     const reference = await zeroShotRetrieval(model, pre, clips);
     expect(single.textToVideo).toEqual(reference.textToVideo);
     expect({ ...single.videoToText, chance: undefined }).toEqual({ ...reference.videoToText, chance: undefined });
-    const multi = await multiCaptionRetrieval(model, pre, clips.map((c, i) => ({ clips: [c.video as Uint8Array, clips[(i + 1) % 6].video as Uint8Array], captions: c.captions })));
+    const multi = await multiCaptionRetrieval(
+      model,
+      pre,
+      clips.map((c, i) => ({ clips: [c.video as Uint8Array, clips[(i + 1) % 6].video as Uint8Array], captions: c.captions })),
+    );
     expect(multi.numCaptions).toBe(clips.reduce((s, c) => s + c.captions.length, 0));
     expect(multi.clipsPerVideo).toBe(2);
     expect([multi.similarity.rows, multi.similarity.cols]).toEqual([multi.numCaptions, 6]);
-    await expect(multiCaptionRetrieval(model, pre, [{ clips: [], captions: ["a"] }, { clips: [clips[0].video as Uint8Array], captions: ['b'] }])).rejects.toThrow(/video 0 has no clips/);
+    await expect(
+      multiCaptionRetrieval(model, pre, [
+        { clips: [], captions: ['a'] },
+        { clips: [clips[0].video as Uint8Array], captions: ['b'] },
+      ]),
+    ).rejects.toThrow(/video 0 has no clips/);
     model.dispose();
   });
 });

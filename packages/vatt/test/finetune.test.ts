@@ -33,7 +33,7 @@ afterEach(async () => fs.rm(dir, { recursive: true, force: true }));
 /** Two visually distinct classes: dark clips vs bright clips (with noise), so a few steps separate them. */
 function toyVideoExamples(n: number, seed: number, frames = preprocessing.video.frames): ClassificationExample[] {
   let s = seed >>> 0;
-  const rnd = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
   const size = frames * preprocessing.video.height * preprocessing.video.width * 3;
   return Array.from({ length: n }, (_, i) => {
     const label = i % 2;
@@ -76,7 +76,10 @@ describe('fine-tuning classifiers', () => {
     const input = { ...tinyConfig.video.input, height: 48, width: 48, buckets: [2, 6, 6] as const };
     const clf = VideoClassifier.fromVatt(vatt, { numClasses: 2, input: input as VideoBackboneConfig['input'] }).eval();
     const name = 'pos_embedding_lookup/height_position_embeddings/embeddings';
-    const names = clf.backbone.namedParameters().map(([n]) => n).filter((n) => n.startsWith('pos_embedding_lookup/') && n.endsWith('/embeddings'));
+    const names = clf.backbone
+      .namedParameters()
+      .map(([n]) => n)
+      .filter((n) => n.startsWith('pos_embedding_lookup/') && n.endsWith('/embeddings'));
     expect(names.length).toBe(3);
     for (const n of names) {
       const src = vatt.video.namedWeights()[n] as tf.Tensor2D;
@@ -118,28 +121,62 @@ describe('fine-tuning classifiers', () => {
   test('multi-view evaluation cuts N uniformly spaced clips x 3 crops, and audio windows are spread over the wave', () => {
     const [T, H, W] = [20, 32, 48];
     const video = new Uint8Array(T * H * W * 3);
-    for (let f = 0; f < T; f++) for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) video[((f * H + y) * W + x) * 3] = f, video[((f * H + y) * W + x) * 3 + 1] = x;
+    for (let f = 0; f < T; f++)
+      for (let y = 0; y < H; y++)
+        for (let x = 0; x < W; x++) {
+          video[((f * H + y) * W + x) * 3] = f;
+          video[((f * H + y) * W + x) * 3 + 1] = x;
+        }
     const views = multiViewClips(video, [T, H, W], 8, 32, 4);
     expect(views.length).toBe(12);
     expect(uniformStarts(T, 8, 4)).toEqual([0, 4, 8, 12]);
     // first pixel: frame of the clip start, x offset of the crop (left / centre / right).
-    expect(views.map((v) => [v[0], v[1]])).toEqual([0, 4, 8, 12].flatMap((f) => [[f, 0], [f, 8], [f, 16]]));
-    const w = audioWindows(Float32Array.from({ length: 100 }, (_, i) => i), 40, 3);
+    expect(views.map((v) => [v[0], v[1]])).toEqual(
+      [0, 4, 8, 12].flatMap((f) => [
+        [f, 0],
+        [f, 8],
+        [f, 16],
+      ]),
+    );
+    const w = audioWindows(
+      Float32Array.from({ length: 100 }, (_, i) => i),
+      40,
+      3,
+    );
     expect(w.map((x) => x[0])).toEqual([0, 30, 60]);
     expect(audioWindows(new Float32Array(10).fill(1), 16, 1)[0][15]).toBe(0);
   });
 
   test('label smoothing 0.1 and the class-count-weighted BCE match hand-computed values', () => {
-    const logits = tf.tensor2d([[2, 0, -1], [0.5, 0.5, 1]]);
-    const y = tf.tensor2d([[1, 0, 0], [0, 0, 1]]);
+    const logits = tf.tensor2d([
+      [2, 0, -1],
+      [0.5, 0.5, 1],
+    ]);
+    const y = tf.tensor2d([
+      [1, 0, 0],
+      [0, 0, 1],
+    ]);
     const ls = labelSmoothedCrossEntropy(logits, y, 0.1).dataSync()[0];
     const lsm = (row: number[]) => row.map((v) => v - Math.log(row.reduce((s, u) => s + Math.exp(u), 0)));
-    const t = [[0.9 + 0.1 / 3, 0.1 / 3, 0.1 / 3], [0.1 / 3, 0.1 / 3, 0.9 + 0.1 / 3]];
-    const expected = -([2, 0, -1].map((_, k) => t[0][k] * lsm([2, 0, -1])[k]).reduce((a, b) => a + b) + [0.5, 0.5, 1].map((_, k) => t[1][k] * lsm([0.5, 0.5, 1])[k]).reduce((a, b) => a + b)) / 2;
+    const t = [
+      [0.9 + 0.1 / 3, 0.1 / 3, 0.1 / 3],
+      [0.1 / 3, 0.1 / 3, 0.9 + 0.1 / 3],
+    ];
+    const expected =
+      -(
+        [2, 0, -1].map((_, k) => t[0][k] * lsm([2, 0, -1])[k]).reduce((a, b) => a + b) +
+        [0.5, 0.5, 1].map((_, k) => t[1][k] * lsm([0.5, 0.5, 1])[k]).reduce((a, b) => a + b)
+      ) / 2;
     expect(Math.abs(ls - expected)).toBeLessThan(1e-5);
     // BCE: targets [[1,1,0],[1,0,0]]: n = [2,1,0]; w0 = (1/2 + 1/1)/2 = 0.75, w1 = (1/2)/1 = 0.5.
-    const x = [[0.3, -1, 2], [1, 0, -0.5]];
-    const yy = [[1, 1, 0], [1, 0, 0]];
+    const x = [
+      [0.3, -1, 2],
+      [1, 0, -0.5],
+    ];
+    const yy = [
+      [1, 1, 0],
+      [1, 0, 0],
+    ];
     const bce = (l: number, q: number) => Math.max(l, 0) - l * q + Math.log1p(Math.exp(-Math.abs(l)));
     const rowLoss = (r: number) => x[r].reduce((s, l, c) => s + bce(l, yy[r][c]), 0);
     const want = (0.75 * rowLoss(0) + 0.5 * rowLoss(1)) / 2;
@@ -149,8 +186,17 @@ describe('fine-tuning classifiers', () => {
   });
 
   test('mixup with Beta(5, 5) mixes inputs and labels with the same per-example lambda, reproducibly for a seed', () => {
-    const x = tf.tensor3d(Float32Array.from({ length: 64 * 2 }, (_, i) => Math.floor(i / 2)), [64, 2, 1]);
-    const y = tf.oneHot(tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 2), 'int32'), 2) as tf.Tensor2D;
+    const x = tf.tensor3d(
+      Float32Array.from({ length: 64 * 2 }, (_, i) => Math.floor(i / 2)),
+      [64, 2, 1],
+    );
+    const y = tf.oneHot(
+      tf.tensor1d(
+        Array.from({ length: 64 }, (_, i) => i % 2),
+        'int32',
+      ),
+      2,
+    ) as tf.Tensor2D;
     random.setSeed(9);
     const a = mixup(x, y, 5);
     random.setSeed(9);
@@ -214,14 +260,19 @@ describe('fine-tuning classifiers', () => {
 
   test('the audio classifier trains multi-label with mixup and reports mAP, AUC and both d-primes', async () => {
     const p = pre();
-    const wave = (f: number, ph: number) => Float32Array.from({ length: preprocessing.audio.samples }, (_, i) => Math.sin((2 * Math.PI * f * i) / preprocessing.audio.sampleRate + ph));
+    const wave = (f: number, ph: number) =>
+      Float32Array.from({ length: preprocessing.audio.samples }, (_, i) => Math.sin((2 * Math.PI * f * i) / preprocessing.audio.sampleRate + ph));
     const ex = (k: number): ClassificationExample => ({ views: [wave(k % 2 ? 200 : 900, k)], label: k % 3 === 0 ? [k % 2, 2] : [k % 2] });
     const train = Array.from({ length: 12 }, (_, k) => ex(k));
     random.setSeed(2);
     const clf = AudioClassifier.fromVatt(vatt, { numClasses: 3 });
     const r = await finetuneClassifier(clf, p, train, { steps: 4, batchSize: 6, lr: 0.01, warmup: 1, seed: 1 });
     expect(r.history.every((h) => Number.isFinite(h.loss))).toBe(true);
-    const ev = await evaluateClassifier(clf, p, Array.from({ length: 6 }, (_, k) => ex(k + 20)));
+    const ev = await evaluateClassifier(
+      clf,
+      p,
+      Array.from({ length: 6 }, (_, k) => ex(k + 20)),
+    );
     expect(ev.multiLabel).toBeDefined();
     expect(ev.multiLabel!.auc.length).toBe(3);
     expect(Number.isFinite(ev.multiLabel!.dPrime)).toBe(true);

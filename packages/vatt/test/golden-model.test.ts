@@ -87,7 +87,15 @@ function goldenConfig(): VattConfig {
     video: {
       ...base.video,
       ...sizeOf(g.video),
-      input: { ...base.video.input, frames: v.frames, height: v.height, width: v.width, patchSize: [v.patchSize[0], v.patchSize[1], v.patchSize[2]], buckets: [v.buckets[0], v.buckets[1], v.buckets[2]], channels: v.channels },
+      input: {
+        ...base.video.input,
+        frames: v.frames,
+        height: v.height,
+        width: v.width,
+        patchSize: [v.patchSize[0], v.patchSize[1], v.patchSize[2]],
+        buckets: [v.buckets[0], v.buckets[1], v.buckets[2]],
+        channels: v.channels,
+      },
     },
     audio: { ...base.audio, ...sizeOf(g.audio), input: { ...g.audio.input } },
     text: {
@@ -131,7 +139,15 @@ async function measure(model: VATT, batch: PretrainBatch): Promise<Record<string
     const loss = model.pretrainLoss(batch);
     const masked = model.pretrainLoss({ ...batch, textMask: tf.tensor1d(golden.inputs.textMask, 'float32') });
     return {
-      tensors: { videoFeatures: v.features, audioFeatures: a.features, textFeatures: t.features, videoVa: v.va, videoVt: v.vt, audioVa: a.va, textVt: t.vt } as Record<OutputName, tf.Tensor>,
+      tensors: {
+        videoFeatures: v.features,
+        audioFeatures: a.features,
+        textFeatures: t.features,
+        videoVa: v.va,
+        videoVt: v.vt,
+        audioVa: a.va,
+        textVt: t.vt,
+      } as Record<OutputName, tf.Tensor>,
       loss: tf.stack([loss.videoAudio, loss.videoText, loss.total, masked.videoAudio, masked.videoText, masked.total]),
     };
   });
@@ -184,7 +200,8 @@ forEachBackend(testBackends(), (backend) => {
 
     test('[AGG] features, S_va / S_vt embeddings and both loss terms agree within 1e-4 in eval mode', async () => {
       const err = await measure(model, batch);
-      for (const [name, e] of Object.entries(err)) expect({ output: name, maxAbsError: e <= TOLERANCE ? 'ok' : e }).toEqual({ output: name, maxAbsError: 'ok' });
+      for (const [name, e] of Object.entries(err))
+        expect({ output: name, maxAbsError: e <= TOLERANCE ? 'ok' : e }).toEqual({ output: name, maxAbsError: 'ok' });
       if (process.env.VATT_GOLDEN_REPORT) process.stdout.write(`${backend} ${JSON.stringify(err)}\n`);
     });
 

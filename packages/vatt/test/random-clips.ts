@@ -34,4 +34,3 @@ export function withoutRandomness(cfg: VattConfig): VattConfig {
     text: { ...cfg.text, dropout: 0 },
   };
 }
-

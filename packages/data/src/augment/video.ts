@@ -110,13 +110,7 @@ export function inceptionCropBox(
  * @example
  * vggCropBox(224, 298, 224, new Rng(1)); // box of about 224/hs x 224/ws source pixels
  */
-export function vggCropBox(
-  height: number,
-  width: number,
-  size: number,
-  rng: Rng,
-  options: { scale?: [number, number]; prob?: number } = {},
-): CropBox {
+export function vggCropBox(height: number, width: number, size: number, rng: Rng, options: { scale?: [number, number]; prob?: number } = {}): CropBox {
   const [lo, hi] = options.scale ?? [0.8, 1.2];
   const hs0 = rng.uniform(lo, hi);
   const ws0 = rng.uniform(lo, hi);

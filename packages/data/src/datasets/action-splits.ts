@@ -25,14 +25,19 @@ function checkSplit(split: number): void {
  * const { train, test, classes } = await readUcf101Split({ listDir: 'ucfTrainTestlist', videoRoot: '/data/UCF-101', split: 1 });
  * // test[0]: { id: 'ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01', video: '/data/UCF-101/ApplyEyeMakeup/v_ApplyEyeMakeup_g01_c01.avi', label: 0, split: 'test' }
  */
-export async function readUcf101Split(options: { listDir: string; videoRoot: string; split: 1 | 2 | 3 }): Promise<{ train: Sample[]; test: Sample[]; classes: string[] }> {
+export async function readUcf101Split(options: {
+  listDir: string;
+  videoRoot: string;
+  split: 1 | 2 | 3;
+}): Promise<{ train: Sample[]; test: Sample[]; classes: string[] }> {
   const { listDir, videoRoot, split } = options;
   checkSplit(split);
   const classFile = join(listDir, 'classInd.txt');
   const classes: string[] = [];
   for (const { fields, line } of await readLines(classFile)) {
     const index = Number(fields[0]);
-    if (fields.length !== 2 || !Number.isInteger(index) || index < 1) throw new DatasetFormatError(classFile, line, `expected "<index> <ClassName>", got "${fields.join(' ')}"`);
+    if (fields.length !== 2 || !Number.isInteger(index) || index < 1)
+      throw new DatasetFormatError(classFile, line, `expected "<index> <ClassName>", got "${fields.join(' ')}"`);
     classes[index - 1] = fields[1];
   }
   const byName = new Map(classes.map((name, i) => [name, i]));
@@ -42,7 +47,8 @@ export async function readUcf101Split(options: { listDir: string; videoRoot: str
       const path = fields[0];
       const className = path.split('/')[0];
       const label = byName.get(className);
-      if (!path.includes('/') || label === undefined) throw new DatasetFormatError(file, line, `expected "<Class>/<file>.avi" with a class from classInd.txt, got "${path}"`);
+      if (!path.includes('/') || label === undefined)
+        throw new DatasetFormatError(file, line, `expected "<Class>/<file>.avi" with a class from classInd.txt, got "${path}"`);
       if (kind === 'train' && fields[1] !== undefined && Number(fields[1]) !== label + 1) {
         throw new DatasetFormatError(file, line, `class index ${fields[1]} does not match classInd.txt (${className} = ${label + 1})`);
       }
@@ -78,7 +84,8 @@ export async function readHmdb51Split(options: { splitDir: string; videoRoot: st
     const file = join(splitDir, name);
     for (const { fields, line } of await readLines(file)) {
       const [video, flag] = fields;
-      if (fields.length !== 2 || !['0', '1', '2'].includes(flag)) throw new DatasetFormatError(file, line, `expected "<file>.avi <0|1|2>", got "${fields.join(' ')}"`);
+      if (fields.length !== 2 || !['0', '1', '2'].includes(flag))
+        throw new DatasetFormatError(file, line, `expected "<file>.avi <0|1|2>", got "${fields.join(' ')}"`);
       if (flag === '0') continue;
       const sample = { id: `${className}/${video.replace(/\.[^.]+$/, '')}`, video: join(videoRoot, className, video), label: className };
       if (flag === '1') train.push({ ...sample, split: 'train' });

@@ -28,7 +28,10 @@ export async function readAudioSetSegments(options: AudioSetOptions): Promise<Sa
   const rows = await readCsv(csv, { columns, required: columns, comment: '#' });
   return rows.map(({ record, line }) => {
     parseTimeSpan(record.start_seconds, record.end_seconds, csv, line, ['start_seconds', 'end_seconds']);
-    const labels = record.positive_labels.split(',').map((l) => l.trim()).filter(Boolean);
+    const labels = record.positive_labels
+      .split(',')
+      .map((l) => l.trim())
+      .filter(Boolean);
     if (labels.some((l) => !l.startsWith('/'))) throw new DatasetFormatError(csv, line, `expected label ids like "/m/09x0r", got "${record.positive_labels}"`);
     const { YTID: id, start_seconds: start, end_seconds: end } = record;
     const video = options.mediaPath

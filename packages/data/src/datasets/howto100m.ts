@@ -71,7 +71,10 @@ export async function readCaptionJson(file: string, keep?: (id: string) => boole
       const [s, e] = parseTimeSpan(start[i], end[i], file, line, [`video "${id}", caption ${i}: start`, 'end']);
       return { text: String(t), start: s, end: e };
     });
-    out.set(id, list.sort((a, b) => a.start - b.start));
+    out.set(
+      id,
+      list.sort((a, b) => a.start - b.start),
+    );
   }
   return out;
 }

@@ -5,7 +5,8 @@ import type { Sample, TimedCaption } from './sample.js';
 
 /**
  * Reads a JSONL manifest, one object per line:
- * `{"video": "clips/a.mp4", "audio"?: "a.wav", "captions"?: ["..."] | [{"text","start","end"}], "label"?: ..., "labels"?: [...], "id"?: ..., "start"?: s, "end"?: s, "split"?: ...}`.
+ * `{"video": "clips/a.mp4", "audio"?: "a.wav", "captions"?: ["..."] | [{"text","start","end"}], "label"?: ..., "labels"?: [...],
+ * "id"?: ..., "start"?: s, "end"?: s, "split"?: ...}`.
  * Relative paths are resolved against the manifest's folder; `id` defaults to `video` (or `audio`).
  *
  * @example
@@ -41,7 +42,8 @@ export async function readManifest(file: string): Promise<Sample[]> {
       if (captions.every((c) => typeof c === 'string')) sample.captions = captions as string[];
       else {
         sample.captions = captions.map((c, k): TimedCaption => {
-          if (!isRecord(c) || typeof c.text !== 'string') throw new DatasetFormatError(file, line, `captions[${k}]: expected a string or { "text", "start", "end" }`);
+          if (!isRecord(c) || typeof c.text !== 'string')
+            throw new DatasetFormatError(file, line, `captions[${k}]: expected a string or { "text", "start", "end" }`);
           const [s, e] = parseTimeSpan(c.start, c.end, file, line);
           return { text: c.text, start: s, end: e };
         });

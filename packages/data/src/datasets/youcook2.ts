@@ -18,7 +18,8 @@ export interface YouCook2Options {
  *
  * @example
  * const items = await readYouCook2({ annotations: 'youcookii_annotations_trainval.json', videoRoot: '/data/yc2', subset: 'validation' });
- * // [{ id: 'xHr8X2Wpmno_0', video: '/data/yc2/xHr8X2Wpmno.mp4', start: 47, end: 60, captions: ['spread margarine on two slices of white bread'], split: 'validation' }]
+ * // [{ id: 'xHr8X2Wpmno_0', video: '/data/yc2/xHr8X2Wpmno.mp4', start: 47, end: 60,
+ * //    captions: ['spread margarine on two slices of white bread'], split: 'validation' }]
  */
 export async function readYouCook2(options: YouCook2Options): Promise<Sample[]> {
   const file = options.annotations;
@@ -35,12 +36,16 @@ export async function readYouCook2(options: YouCook2Options): Promise<Sample[]> 
     const duration = typeof entry.duration === 'number' ? entry.duration : Infinity;
     for (const [i, annotation] of entry.annotations.entries()) {
       const segment = isRecord(annotation) ? annotation.segment : undefined;
-      const line = isRecord(annotation) && annotation.id !== undefined ? lineOf(text, new RegExp(`"id"\\s*:\\s*${Number(annotation.id)}\\b`), text.indexOf(JSON.stringify(videoId))) ?? videoLine : videoLine;
+      const line =
+        isRecord(annotation) && annotation.id !== undefined
+          ? (lineOf(text, new RegExp(`"id"\\s*:\\s*${Number(annotation.id)}\\b`), text.indexOf(JSON.stringify(videoId))) ?? videoLine)
+          : videoLine;
       if (!isRecord(annotation) || !Array.isArray(segment) || segment.length !== 2 || typeof annotation.sentence !== 'string') {
         throw new DatasetFormatError(file, line, `video "${videoId}", annotation ${i}: expected { "id", "segment": [start, end], "sentence" }`);
       }
       const [start, end] = parseTimeSpan(segment[0], segment[1], file, line, ['segment start', 'segment end']);
-      if (start >= duration) throw new DatasetFormatError(file, line, `video "${videoId}", annotation ${i}: segment starts at ${start}s after the video's duration ${duration}s`);
+      if (start >= duration)
+        throw new DatasetFormatError(file, line, `video "${videoId}", annotation ${i}: segment starts at ${start}s after the video's duration ${duration}s`);
       out.push({
         id: `${videoId}_${annotation.id ?? i}`,
         video: path(videoId),

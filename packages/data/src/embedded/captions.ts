@@ -43,8 +43,21 @@ export function captionsFor(a: ClipAttributes, k: number, rng: Rng): string[] {
 /** Every word any caption can use, after the four special tokens (`<pad>` is id 0). */
 export const EMBEDDED_VOCAB: readonly string[] = (() => {
   const words = new Set<string>();
-  const add = (s: string) => s.split(/\s+/).filter(Boolean).forEach((w) => words.add(w));
-  const all = [...COLORS, ...SHAPES, ...MOTIONS, ...MOVE_VERBS, ...SHAPE_WORDS, ...Object.values(PITCH_WORD), ...Object.values(TIMBRE_WORD), ...Object.values(MOTION_SOUND_WORD)];
+  const add = (s: string) =>
+    s
+      .split(/\s+/)
+      .filter(Boolean)
+      .forEach((w) => words.add(w));
+  const all = [
+    ...COLORS,
+    ...SHAPES,
+    ...MOTIONS,
+    ...MOVE_VERBS,
+    ...SHAPE_WORDS,
+    ...Object.values(PITCH_WORD),
+    ...Object.values(TIMBRE_WORD),
+    ...Object.values(MOTION_SOUND_WORD),
+  ];
   all.forEach(add);
   // Template words.
   add('a the is now goes look at this in it keeps towards top bottom you can hear tone sound and small little plain across so one okay alright right heads');

@@ -39,7 +39,12 @@ describe('the embedded dataset', () => {
     const trainKeys = new Set(d.train.map((c) => attributeKey(c.attributes)));
     expect(d.unseenCombinations).toHaveLength(16);
     for (const k of d.unseenCombinations) expect(trainKeys.has(k)).toBe(false);
-    expect(d.heldout.filter((c) => c.unseenCombination).map((c) => attributeKey(c.attributes)).sort()).toEqual([...d.unseenCombinations].sort());
+    expect(
+      d.heldout
+        .filter((c) => c.unseenCombination)
+        .map((c) => attributeKey(c.attributes))
+        .sort(),
+    ).toEqual([...d.unseenCombinations].sort());
     expect(new Set(d.heldout.map((c) => c.captions[0])).size).toBe(96);
     // Every colour, shape and motion still appears in training.
     for (const k of ['color', 'shape', 'motion'] as const) {
@@ -94,5 +99,4 @@ describe('the embedded dataset', () => {
     expect(() => new EmbeddedDataset({ frames: 0 })).toThrow(/frames must be an integer >= 1, got 0/);
     expect(() => new EmbeddedDataset({ heldoutCombinations: 96 })).toThrow(/heldoutCombinations must be an integer in \[0, 95\]/);
   });
-
 });

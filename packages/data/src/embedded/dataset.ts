@@ -75,7 +75,8 @@ export class EmbeddedDataset {
       const a = combos[i];
       unseen.add(i);
       // Each attribute value must stay in at least 4 training combinations.
-      if (seenCount((b) => b.color === a.color) < 4 || seenCount((b) => b.shape === a.shape) < 4 || seenCount((b) => b.motion === a.motion) < 4) unseen.delete(i);
+      if (seenCount((b) => b.color === a.color) < 4 || seenCount((b) => b.shape === a.shape) < 4 || seenCount((b) => b.motion === a.motion) < 4)
+        unseen.delete(i);
     }
     this.unseenCombinations = [...unseen].sort((x, y) => x - y).map((i) => attributeKey(combos[i]));
     const make = (a: ClipAttributes, ci: number, variant: number, split: 'train' | 'heldout'): EmbeddedClip => {

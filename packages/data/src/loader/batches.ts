@@ -114,14 +114,18 @@ export function collate(clips: LoadedClip[]): Batch {
  */
 export class BatchLoader implements AsyncIterable<Batch> {
   readonly stats: LoaderStats = { loaded: 0, batches: 0, skipped: [] };
-  private readonly options: Required<Pick<BatchLoaderOptions, 'seed' | 'epochs' | 'dropLast' | 'workers' | 'concurrencyPerWorker' | 'prefetch' | 'sampleTimeoutMs'>> & BatchLoaderOptions;
+  private readonly options: Required<
+    Pick<BatchLoaderOptions, 'seed' | 'epochs' | 'dropLast' | 'workers' | 'concurrencyPerWorker' | 'prefetch' | 'sampleTimeoutMs'>
+  > &
+    BatchLoaderOptions;
   private runner?: ClipRunner;
 
   constructor(
     private readonly samples: readonly Sample[],
     options: BatchLoaderOptions,
   ) {
-    if (!(Number.isInteger(options.batchSize) && options.batchSize > 0)) throw new Error(`BatchLoader: expected batchSize to be a positive integer, got ${options.batchSize}`);
+    if (!(Number.isInteger(options.batchSize) && options.batchSize > 0))
+      throw new Error(`BatchLoader: expected batchSize to be a positive integer, got ${options.batchSize}`);
     const resolved = resolveClipConfig(options.clip);
     const workers = options.workers ?? Math.max(1, Math.min(4, availableParallelism() - 1));
     this.options = {
@@ -149,7 +153,8 @@ export class BatchLoader implements AsyncIterable<Batch> {
 
   async *[Symbol.asyncIterator](): AsyncIterator<Batch> {
     const { workers, concurrencyPerWorker, prefetch, sampleTimeoutMs, seed, batchSize, clip: config } = this.options;
-    const runner: ClipRunner = workers === 0 ? new InlineRunner() : new WorkerPool(this.options.workerScript ?? (await defaultWorkerScript()), workers, concurrencyPerWorker);
+    const runner: ClipRunner =
+      workers === 0 ? new InlineRunner() : new WorkerPool(this.options.workerScript ?? (await defaultWorkerScript()), workers, concurrencyPerWorker);
     this.runner = runner;
     const order = this.order();
     const pending: { index: number; result: ReturnType<ClipRunner['run']> }[] = [];

@@ -87,8 +87,8 @@ export interface LoadedClip {
 
 /** Resolved settings with every default filled in. */
 export function resolveClipConfig(config: ClipConfig) {
-  const video = config.video === false ? undefined : config.video ?? {};
-  const audio = config.audio === false ? undefined : config.audio ?? {};
+  const video = config.video === false ? undefined : (config.video ?? {});
+  const audio = config.audio === false ? undefined : (config.audio ?? {});
   const numFrames = video?.numFrames ?? 32;
   const fps = video?.fps ?? 10;
   const sampleRate = audio?.sampleRate ?? DEFAULT_SAMPLE_RATE;
@@ -107,7 +107,7 @@ export function resolveClipConfig(config: ClipConfig) {
     },
     audio: audio && { sampleRate, numSamples: audio.numSamples ?? Math.round(seconds * sampleRate), noise: audio.noise ?? 0.01 },
     numCaptions: config.numCaptions ?? 5,
-    numClips: config.mode === 'eval' ? config.numClips ?? 1 : 1,
+    numClips: config.mode === 'eval' ? (config.numClips ?? 1) : 1,
     window: config.window ?? 'uniform',
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     threads: config.threads ?? 1,
@@ -158,7 +158,7 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
   const cfg = resolveClipConfig(config);
   const rng = new Rng(seed);
   const videoPath = cfg.video ? sample.video : undefined;
-  const audioPath = cfg.audio ? sample.audio ?? sample.video : undefined;
+  const audioPath = cfg.audio ? (sample.audio ?? sample.video) : undefined;
   if (cfg.video && !videoPath) throw new Error(`sample "${sample.id}" has no video path, but the clip config asks for video`);
   if (cfg.audio && !audioPath) throw new Error(`sample "${sample.id}" has no audio or video path, but the clip config asks for audio`);
   const { timeoutMs, threads } = cfg;
@@ -184,8 +184,14 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
   const audioRows: Float32Array[] = [];
   for (const window of windows) {
     const videoOptions = videoCfg && {
-      fps: videoCfg.fps, numFrames: videoCfg.numFrames, width: videoCfg.minResize, height: videoCfg.minResize,
-      resize: 'shortSide' as const, info: videoInfo, timeoutMs, threads,
+      fps: videoCfg.fps,
+      numFrames: videoCfg.numFrames,
+      width: videoCfg.minResize,
+      height: videoCfg.minResize,
+      resize: 'shortSide' as const,
+      info: videoInfo,
+      timeoutMs,
+      threads,
     };
     const audioOptions = audioCfg && { sampleRate: audioCfg.sampleRate, duration: audioCfg.numSamples / audioCfg.sampleRate, timeoutMs };
     let decoded: DecodedVideo | undefined;
@@ -201,7 +207,8 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
       const frames = loop(decoded.frames, numFrames * decoded.width * decoded.height * 3, (n) => new Uint8Array(n));
       const shape = { numFrames, height: decoded.height, width: decoded.width };
       if (cfg.mode === 'train') {
-        const box: CropBox = videoCfg.crop === 'inception' ? inceptionCropBox(shape.height, shape.width, rng) : vggCropBox(shape.height, shape.width, size, rng);
+        const box: CropBox =
+          videoCfg.crop === 'inception' ? inceptionCropBox(shape.height, shape.width, rng) : vggCropBox(shape.height, shape.width, size, rng);
         const flip = videoCfg.flip && rng.chance(0.5);
         const out = cropResize(frames, shape, box, size, size, { flip, scale: 1 / 255 });
         if (videoCfg.colorJitter !== false) colorJitter(out, { numFrames, height: size, width: size }, rng, videoCfg.colorJitter);
@@ -231,7 +238,9 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
   return {
     id: sample.id,
     numViews,
-    ...(video && cfg.video ? { video, videoShape: [numViews, cfg.video.numFrames, cfg.video.size, cfg.video.size, 3] as [number, number, number, number, number] } : {}),
+    ...(video && cfg.video
+      ? { video, videoShape: [numViews, cfg.video.numFrames, cfg.video.size, cfg.video.size, 3] as [number, number, number, number, number] }
+      : {}),
     ...(audio && cfg.audio ? { audio, audioShape: [numViews, cfg.audio.numSamples] as [number, number] } : {}),
     captions: text.captions,
     textValid: text.textValid,

@@ -10,9 +10,7 @@ export interface ClipTask {
 }
 
 /** Worker -> main thread. */
-export type ClipResult =
-  | { taskId: number; ok: true; clip: LoadedClip }
-  | { taskId: number; ok: false; code: string; reason: string };
+export type ClipResult = { taskId: number; ok: true; clip: LoadedClip } | { taskId: number; ok: false; code: string; reason: string };
 
 /** Buffers to transfer (not copy) across threads. */
 export function transferables(clip: LoadedClip): ArrayBuffer[] {

@@ -25,7 +25,14 @@ function seek(video: HTMLVideoElement, time: number): Promise<void> {
       // A source the browser cannot seek in (an HTTP server without Range requests) "seeks" to 0 and
       // would give its first frame over and over.
       if (Math.abs(video.currentTime - time) > 0.05) {
-        reject(new MediaError('not-seekable', `cannot seek to ${time.toFixed(2)} s in ${video.src} (at ${video.currentTime.toFixed(2)} s): serve it with HTTP Range support, or use an object URL`, video.src));
+        reject(
+          new MediaError(
+            'not-seekable',
+            `cannot seek to ${time.toFixed(2)} s in ${video.src} (at ${video.currentTime.toFixed(2)} s): serve it with HTTP Range support, or use an ` +
+              `object URL`,
+            video.src,
+          ),
+        );
       } else resolve();
     };
     video.onerror = () => reject(new MediaError('corrupt-media', `seek failed in ${video.src}`, video.src));
@@ -51,9 +58,7 @@ async function probeMedia(url: string): Promise<MediaInfo> {
   return {
     duration: video.duration,
     format: 'browser',
-    streams: hasVideo
-      ? [{ index: 0, type: 'video', codec: 'unknown', width: video.videoWidth, height: video.videoHeight }]
-      : [],
+    streams: hasVideo ? [{ index: 0, type: 'video', codec: 'unknown', width: video.videoWidth, height: video.videoHeight }] : [],
     hasVideo,
     // Browsers expose no portable "has audio" flag; decodeAudio reports `no-audio-stream`.
     hasAudio: true,

@@ -2,14 +2,7 @@ import { access } from 'node:fs/promises';
 import { MediaError } from '../errors.js';
 import { DEFAULT_TIMEOUT_MS, runMediaTool } from './process.js';
 import { DEFAULT_SAMPLE_RATE, outputFrameSize } from './sizes.js';
-import type {
-  AudioDecodeOptions,
-  DecodedVideo,
-  MediaDecoder,
-  MediaInfo,
-  StreamInfo,
-  VideoDecodeOptions,
-} from './types.js';
+import type { AudioDecodeOptions, DecodedVideo, MediaDecoder, MediaInfo, StreamInfo, VideoDecodeOptions } from './types.js';
 
 const ffmpegPath = (): string => process.env.VATT_FFMPEG ?? 'ffmpeg';
 const ffprobePath = (): string => process.env.VATT_FFPROBE ?? 'ffprobe';
@@ -36,7 +29,9 @@ function failure(tool: string, path: string, stderr: string, wanted: 'video' | '
   if (/No such file or directory/i.test(stderr)) {
     return new MediaError('file-not-found', `media file not found: ${path}`, path);
   }
-  if (/Invalid data found|moov atom not found|could not find codec parameters|partial file|truncat|error while decoding|Invalid NAL|End of file/i.test(stderr)) {
+  if (
+    /Invalid data found|moov atom not found|could not find codec parameters|partial file|truncat|error while decoding|Invalid NAL|End of file/i.test(stderr)
+  ) {
     return new MediaError('corrupt-media', `corrupt or truncated media file ${path}: ${lastLines(stderr)}`, path);
   }
   return new MediaError('decode-failed', `${tool} failed on ${path}: ${lastLines(stderr) || 'no message'}`, path);
@@ -84,7 +79,7 @@ export async function probeMedia(path: string, timeoutMs = DEFAULT_TIMEOUT_MS): 
       codec: String(s.codec_name ?? 'unknown'),
       width: num(s.width),
       height: num(s.height),
-      fps: kind === 'video' ? parseRate(String(s.avg_frame_rate ?? '')) ?? parseRate(String(s.r_frame_rate ?? '')) : undefined,
+      fps: kind === 'video' ? (parseRate(String(s.avg_frame_rate ?? '')) ?? parseRate(String(s.r_frame_rate ?? ''))) : undefined,
       sampleRate: num(s.sample_rate),
       channels: num(s.channels),
       duration: num(s.duration),
@@ -94,8 +89,7 @@ export async function probeMedia(path: string, timeoutMs = DEFAULT_TIMEOUT_MS): 
   const isRealVideo = (s: StreamInfo, raw: Record<string, unknown>) =>
     s.type === 'video' && !(raw.disposition as Record<string, number> | undefined)?.attached_pic;
   const hasVideo = streams.some((s, i) => isRealVideo(s, (parsed.streams ?? [])[i]));
-  const duration =
-    num(parsed.format?.duration) ?? Math.max(0, ...streams.map((s) => s.duration ?? 0));
+  const duration = num(parsed.format?.duration) ?? Math.max(0, ...streams.map((s) => s.duration ?? 0));
   if (!hasVideo && !streams.some((s) => s.type === 'audio')) {
     throw new MediaError('corrupt-media', `no decodable audio or video stream in ${path}`, path);
   }
@@ -183,7 +177,12 @@ function toSamples(bytes: Buffer): Float32Array {
  */
 export async function decodeVideo(path: string, options: VideoDecodeOptions = {}): Promise<DecodedVideo> {
   const video = await videoOutput(path, options, 'pipe:1');
-  const { stdout, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(options.start, path, options.threads), ...video.args], path, options.timeoutMs);
+  const { stdout, stderr, exitCode } = await runMediaTool(
+    ffmpegPath(),
+    [...inputArgs(options.start, path, options.threads), ...video.args],
+    path,
+    options.timeoutMs,
+  );
   if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
   return toFrames(stdout, video, path, stderr, options.start);
 }
@@ -223,7 +222,13 @@ export async function decodeAudioVideo(
   if (!video.info.hasAudio) throw new MediaError('no-audio-stream', `no audio track in ${path}`, path);
   const audio = audioOutput(audioOptions.sampleRate ?? DEFAULT_SAMPLE_RATE, audioOptions.duration, 'pipe:3');
   const timeoutMs = Math.max(videoOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS, audioOptions.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  const { stdout, fd3, stderr, exitCode } = await runMediaTool(ffmpegPath(), [...inputArgs(start, path, videoOptions.threads), ...video.args, ...audio], path, timeoutMs, true);
+  const { stdout, fd3, stderr, exitCode } = await runMediaTool(
+    ffmpegPath(),
+    [...inputArgs(start, path, videoOptions.threads), ...video.args, ...audio],
+    path,
+    timeoutMs,
+    true,
+  );
   if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
   return { video: toFrames(stdout, video, path, stderr, start), audio: toSamples(fd3) };
 }

@@ -38,9 +38,7 @@ export function runMediaTool(
     };
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish(() =>
-        reject(new MediaError('timeout', `${executable} did not finish decoding ${path} within ${timeoutMs} ms`, path)),
-      );
+      finish(() => reject(new MediaError('timeout', `${executable} did not finish decoding ${path} within ${timeoutMs} ms`, path)));
     }, timeoutMs);
     child.stdout!.on('data', (c: Buffer) => chunks.push(c));
     child.stderr!.on('data', (c: Buffer) => {

@@ -22,4 +22,3 @@ export function outputFrameSize(
     height: Math.max(height, Math.round(sourceHeight * scale)),
   };
 }
-

@@ -25,11 +25,7 @@ function assertComplete(bytes: Uint8Array, path: string): void {
     const size = view.getUint32(offset + 4, true);
     if (id === 'data') {
       if (offset + 8 + size > bytes.length) {
-        throw new MediaError(
-          'corrupt-media',
-          `truncated WAV file ${path}: data chunk declares ${size} bytes, only ${bytes.length - offset - 8} present`,
-          path,
-        );
+        throw new MediaError('corrupt-media', `truncated WAV file ${path}: data chunk declares ${size} bytes, only ${bytes.length - offset - 8} present`, path);
       }
       return;
     }
@@ -93,12 +89,7 @@ export async function readWav(path: string, options: { sampleRate?: number } = {
  * @example
  * await writeWav('beep.wav', new Float32Array(48000), 48000);
  */
-export async function writeWav(
-  path: string,
-  samples: Float32Array,
-  sampleRate: number,
-  options: { bitDepth?: '16' | '32f' } = {},
-): Promise<void> {
+export async function writeWav(path: string, samples: Float32Array, sampleRate: number, options: { bitDepth?: '16' | '32f' } = {}): Promise<void> {
   const bitDepth = options.bitDepth ?? '16';
   const wav = new WaveFile();
   if (bitDepth === '32f') {

@@ -39,9 +39,26 @@ export function generateMedia(): GeneratedMedia {
   const flashBeep = join(dir, 'flash_beep.mp4');
   const end = FLASH_AT + 0.12;
   ffmpeg([
-    '-f', 'lavfi', '-i', `color=c=black:s=64x48:r=25:d=3,drawbox=x=0:y=0:w=64:h=48:color=white:t=fill:enable='between(t,${FLASH_AT},${end - 0.001})'`,
-    '-f', 'lavfi', '-i', `aevalsrc='if(between(t,${FLASH_AT},${end}),0.8*sin(2*PI*1000*t),0)':s=48000:d=3`,
-    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '25', '-c:a', 'aac', '-b:a', '96k', '-shortest', flashBeep,
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=black:s=64x48:r=25:d=3,drawbox=x=0:y=0:w=64:h=48:color=white:t=fill:enable='between(t,${FLASH_AT},${end - 0.001})'`,
+    '-f',
+    'lavfi',
+    '-i',
+    `aevalsrc='if(between(t,${FLASH_AT},${end}),0.8*sin(2*PI*1000*t),0)':s=48000:d=3`,
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '96k',
+    '-shortest',
+    flashBeep,
   ]);
   const silent = join(dir, 'silent.mp4');
   ffmpeg(['-f', 'lavfi', '-i', 'testsrc=s=80x60:r=25:d=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', silent]);

@@ -69,13 +69,7 @@ function linspace(start: number, end: number, n: number): Float64Array {
  * filter m rises linearly (in Hz) from point m to m+1 and falls to point m+2. The FFT bin frequencies are
  * `linspace(0, floor(sampleRate / 2), nFft/2 + 1)`, torchaudio's choice.
  */
-export function melFilterbank(options: {
-  nFft: number;
-  nMels: number;
-  sampleRate: number;
-  fMin: number;
-  fMax: number;
-}): Float64Array {
+export function melFilterbank(options: { nFft: number; nMels: number; sampleRate: number; fMin: number; fMax: number }): Float64Array {
   const { nFft, nMels, sampleRate, fMin, fMax } = options;
   const nFreqs = nFft / 2 + 1;
   const binHz = linspace(0, Math.floor(sampleRate / 2), nFreqs);
@@ -139,9 +133,7 @@ export class LogMelSpectrogram {
     checkPositiveInteger(OWNER, 'nMels', this.nMels);
     if (!(this.sampleRate > 0)) throw new Error(`${OWNER}: sampleRate must be > 0; got ${this.sampleRate}`);
     if (!(this.fMin >= 0 && this.fMin < this.fMax && this.fMax <= this.sampleRate / 2)) {
-      throw new Error(
-        `${OWNER}: need 0 <= fMin < fMax <= sampleRate/2; got fMin=${this.fMin}, fMax=${this.fMax}, sampleRate=${this.sampleRate}`,
-      );
+      throw new Error(`${OWNER}: need 0 <= fMin < fMax <= sampleRate/2; got fMin=${this.fMin}, fMax=${this.fMax}, sampleRate=${this.sampleRate}`);
     }
     if (!(this.power > 0)) throw new Error(`${OWNER}: power must be > 0; got ${this.power}`);
     if (!(this.logOffset > 0)) throw new Error(`${OWNER}: logOffset must be > 0; got ${this.logOffset}`);
@@ -172,9 +164,7 @@ export class LogMelSpectrogram {
     const [batch, length] = arrayShape.length === 1 ? [1, arrayShape[0]] : [arrayShape[0], arrayShape[1]];
     const pad = this.center ? this.nFft / 2 : 0;
     if (this.center && length <= pad) {
-      throw new Error(
-        `${OWNER}: waveform has ${length} samples; reflect padding (center=true) needs more than nFft/2=${pad}`,
-      );
+      throw new Error(`${OWNER}: waveform has ${length} samples; reflect padding (center=true) needs more than nFft/2=${pad}`);
     }
     const frames = this.numFrames(length);
     if (frames < 1) {
@@ -192,7 +182,8 @@ export class LogMelSpectrogram {
         const start = f * hopLength - pad;
         for (let i = 0; i < nFft; i++) {
           let j = start + i;
-          if (j < 0) j = -j; // reflect, edge sample not repeated (torch pad_mode='reflect')
+          if (j < 0)
+            j = -j; // reflect, edge sample not repeated (torch pad_mode='reflect')
           else if (j >= length) j = 2 * (length - 1) - j;
           segment[i] = waveform[base + j] * window[i];
         }

@@ -48,9 +48,7 @@ export class SpectrogramTokenizer {
     checkPositiveInteger(OWNER, 'patchSize time', patchSize[0]);
     checkPositiveInteger(OWNER, 'patchSize mel', patchSize[1]);
     if (this.logMel.nMels % patchSize[1] !== 0) {
-      throw new Error(
-        `${OWNER}: nMels ${this.logMel.nMels} is not a multiple of the patch size mel=${patchSize[1]}`,
-      );
+      throw new Error(`${OWNER}: nMels ${this.logMel.nMels} is not a multiple of the patch size mel=${patchSize[1]}`);
     }
     this.patchSize = [patchSize[0], patchSize[1]];
   }
@@ -63,8 +61,7 @@ export class SpectrogramTokenizer {
     const usedFrames = frames - (frames % pt);
     if (usedFrames === 0) {
       throw new Error(
-        `${OWNER}: waveform gives ${frames} spectrogram frames, fewer than one patch of ${pt} frames; ` +
-          `give a longer waveform or a smaller patchSize`,
+        `${OWNER}: waveform gives ${frames} spectrogram frames, fewer than one patch of ${pt} frames; ` + `give a longer waveform or a smaller patchSize`,
       );
     }
     // Drop trailing frames per example, then cut the [B, frames, mels, 1] array into patches.

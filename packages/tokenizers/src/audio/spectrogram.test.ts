@@ -20,9 +20,7 @@ interface GoldenCase {
   logMel: number[];
 }
 
-const golden = JSON.parse(
-  readFileSync(new URL('../../test/golden/log_mel.json', import.meta.url), 'utf8'),
-) as { logOffset: number; cases: GoldenCase[] };
+const golden = JSON.parse(readFileSync(new URL('../../test/golden/log_mel.json', import.meta.url), 'utf8')) as { logOffset: number; cases: GoldenCase[] };
 
 /** The golden script's chirp + minstd noise, regenerated with the same float64 operations. */
 function chirpPlusNoise({ sampleRate, numSamples, seed, f0, f1, noiseAmp }: GoldenSignal): Float64Array {
@@ -47,17 +45,14 @@ function goldenInput(c: GoldenCase): { waveform: Float64Array; shape: number[] }
 }
 
 describe('LogMelSpectrogram', () => {
-  test.each(golden.cases.map((c) => [c.name, c] as const))(
-    'matches torchaudio MelSpectrogram in float64 (%s) within 1e-5 on ln(mel + 1e-6)',
-    (_name, c) => {
-      const { fMax, ...options } = c.options;
-      const logMel = new LogMelSpectrogram({ ...options, fMax: fMax ?? undefined, logOffset: golden.logOffset });
-      const { waveform, shape } = goldenInput(c);
-      const out = logMel.compute(waveform, shape);
-      expect(out.shape).toEqual(c.shape);
-      expect(maxAbsDiff(out.data, c.logMel)).toBeLessThanOrEqual(1e-5);
-    },
-  );
+  test.each(golden.cases.map((c) => [c.name, c] as const))('matches torchaudio MelSpectrogram in float64 (%s) within 1e-5 on ln(mel + 1e-6)', (_name, c) => {
+    const { fMax, ...options } = c.options;
+    const logMel = new LogMelSpectrogram({ ...options, fMax: fMax ?? undefined, logOffset: golden.logOffset });
+    const { waveform, shape } = goldenInput(c);
+    const out = logMel.compute(waveform, shape);
+    expect(out.shape).toEqual(c.shape);
+    expect(maxAbsDiff(out.data, c.logMel)).toBeLessThanOrEqual(1e-5);
+  });
 
   test('uses the periodic Hann window (zero at 0, one at n/2, not symmetric)', () => {
     const w = hannWindow(8);
@@ -83,11 +78,19 @@ describe('LogMelSpectrogram', () => {
     const plain = new LogMelSpectrogram().compute(waveform, shape).data;
     const scaled = new LogMelSpectrogram({ normalize: 'minmax' }).compute(waveform, shape).data;
     const half = plain.length / 2;
-    for (const [from, to] of [[0, half], [half, plain.length]]) {
+    for (const [from, to] of [
+      [0, half],
+      [half, plain.length],
+    ]) {
       const example = plain.subarray(from, to);
       const lo = Math.min(...example);
       const hi = Math.max(...example);
-      expect(maxAbsDiff(scaled.subarray(from, to), example.map((v) => (v - lo) / (hi - lo)))).toBeLessThan(1e-12);
+      expect(
+        maxAbsDiff(
+          scaled.subarray(from, to),
+          example.map((v) => (v - lo) / (hi - lo)),
+        ),
+      ).toBeLessThan(1e-12);
     }
     // A constant example (silence) becomes all zeros, not NaN.
     const flat = new LogMelSpectrogram({ normalize: 'minmax' }).compute(new Float32Array(4096)).data;
@@ -157,8 +160,6 @@ describe('SpectrogramTokenizer', () => {
 
   test('rejects a mel count that the patch does not divide, and a clip shorter than one patch', () => {
     expect(() => new SpectrogramTokenizer({ nMels: 64 })).toThrow(/nMels 64 is not a multiple of the patch size mel=5/);
-    expect(() => new SpectrogramTokenizer().tokenize(new Float32Array(4096))).toThrow(
-      /waveform gives 5 spectrogram frames, fewer than one patch of 16 frames/,
-    );
+    expect(() => new SpectrogramTokenizer().tokenize(new Float32Array(4096))).toThrow(/waveform gives 5 spectrogram frames, fewer than one patch of 16 frames/);
   });
 });

@@ -47,9 +47,7 @@ describe('WaveformTokenizer on typed arrays', () => {
 
     test('a wrong rank or a trailing channel axis other than 1', () => {
       const tokenizer = new WaveformTokenizer({ patchSize: 2 });
-      expect(() => tokenizer.tokenize(new Float32Array(8), [2, 2, 2])).toThrow(
-        /waveform must have shape \[S\], \[B, S\] or \[B, S, 1\]; got \[2, 2, 2\]/,
-      );
+      expect(() => tokenizer.tokenize(new Float32Array(8), [2, 2, 2])).toThrow(/waveform must have shape \[S\], \[B, S\] or \[B, S, 1\]; got \[2, 2, 2\]/);
       expect(() => tokenizer.tokenize(new Float32Array(8), [1, 1, 8, 1])).toThrow(/got \[1, 1, 8, 1\]/);
     });
   });

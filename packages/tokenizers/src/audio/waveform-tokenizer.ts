@@ -1,13 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  checkArrayShape,
-  checkPositiveInteger,
-  patchifyArray,
-  patchifyTensor,
-  shapeText,
-  type NumericArray,
-  type ShapedArray,
-} from '../shapes.js';
+import { checkArrayShape, checkPositiveInteger, patchifyArray, patchifyTensor, shapeText, type NumericArray, type ShapedArray } from '../shapes.js';
 
 /** Options of {@link WaveformTokenizer}. */
 export interface WaveformTokenizerOptions {
@@ -55,9 +47,7 @@ export class WaveformTokenizer {
     if (this.numSamples !== undefined) {
       checkPositiveInteger(OWNER, 'numSamples', this.numSamples);
       if (this.numSamples % this.patchSize !== 0) {
-        throw new Error(
-          `${OWNER}: numSamples ${this.numSamples} must be a multiple of patchSize ${this.patchSize}`,
-        );
+        throw new Error(`${OWNER}: numSamples ${this.numSamples} must be a multiple of patchSize ${this.patchSize}`);
       }
     }
   }
@@ -66,17 +56,18 @@ export class WaveformTokenizer {
   tokenize(waveform: tf.Tensor): WaveformTokens<tf.Tensor3D>;
   /** Tokenizes a waveform held in an array of the given shape (default `[length]`); returns a Float32Array. */
   tokenize(waveform: NumericArray, shape?: readonly number[]): WaveformTokens<ShapedArray<Float32Array>>;
-  tokenize(
-    waveform: tf.Tensor | NumericArray,
-    shape?: readonly number[],
-  ): WaveformTokens<tf.Tensor3D> | WaveformTokens<ShapedArray<Float32Array>> {
+  tokenize(waveform: tf.Tensor | NumericArray, shape?: readonly number[]): WaveformTokens<tf.Tensor3D> | WaveformTokens<ShapedArray<Float32Array>> {
     if (waveform instanceof tf.Tensor) {
       const [batch, length] = this.checkWaveform(waveform.shape);
       const target = this.targetLength(length);
       const patches = tf.tidy(() => {
         let x = tf.cast(tf.reshape(waveform, [batch, length]), 'float32');
         if (target < length) x = tf.slice(x, [0, 0], [batch, target]);
-        if (target > length) x = tf.pad(x, [[0, 0], [0, target - length]]);
+        if (target > length)
+          x = tf.pad(x, [
+            [0, 0],
+            [0, target - length],
+          ]);
         return patchifyTensor(tf.reshape(x, [batch, target, 1]), [this.patchSize]);
       });
       return { patches, grid: [target / this.patchSize] };
@@ -96,12 +87,9 @@ export class WaveformTokenizer {
 
   /** Validates a waveform shape; returns `[B, S]`. */
   private checkWaveform(shape: readonly number[]): [number, number] {
-    const ok =
-      shape.length === 1 || shape.length === 2 || (shape.length === 3 && shape[2] === 1);
+    const ok = shape.length === 1 || shape.length === 2 || (shape.length === 3 && shape[2] === 1);
     if (!ok) {
-      throw new Error(
-        `${OWNER}: waveform must have shape [S], [B, S] or [B, S, 1]; got ${shapeText(shape)}`,
-      );
+      throw new Error(`${OWNER}: waveform must have shape [S], [B, S] or [B, S, 1]; got ${shapeText(shape)}`);
     }
     const [batch, length] = shape.length === 1 ? [1, shape[0]] : [shape[0], shape[1]];
     if (batch < 1 || length < 1) {

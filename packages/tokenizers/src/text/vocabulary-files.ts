@@ -14,7 +14,7 @@ export async function loadVocabulary(path: string): Promise<Vocabulary> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new Error(`loadVocabulary: cannot read the vocabulary file "${path}": ${(error as Error).message}`);
+    throw new Error(`loadVocabulary: cannot read the vocabulary file "${path}": ${(error as Error).message}`, { cause: error });
   }
   return Vocabulary.fromText(text, `vocabulary file "${path}"`);
 }
@@ -31,6 +31,6 @@ export async function saveVocabulary(path: string, vocab: Vocabulary): Promise<v
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    throw new Error(`saveVocabulary: cannot write the vocabulary file "${path}": ${(error as Error).message}`);
+    throw new Error(`saveVocabulary: cannot write the vocabulary file "${path}": ${(error as Error).message}`, { cause: error });
   }
 }

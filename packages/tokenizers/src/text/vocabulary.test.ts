@@ -81,9 +81,7 @@ describe('vocabulary files', () => {
   test('load names the path of a file without the special tokens', async () => {
     const path = join(dir, 'bad.txt');
     await writeFile(path, '<pad>\ncut\n');
-    await expect(loadVocabulary(path)).rejects.toThrow(
-      new RegExp(`vocabulary file ".*bad\\.txt": missing the special tokens <bos>, <eos>, <unk>`),
-    );
+    await expect(loadVocabulary(path)).rejects.toThrow(new RegExp(`vocabulary file ".*bad\\.txt": missing the special tokens <bos>, <eos>, <unk>`));
   });
 
   test('save names the path it cannot write and cleans up', async () => {

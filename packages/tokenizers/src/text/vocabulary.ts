@@ -42,8 +42,7 @@ export class Vocabulary {
     const missing = SPECIAL_TOKENS.filter((token) => !ids.has(token));
     if (missing.length > 0) {
       throw new Error(
-        `${source}: missing the special token${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
-          `(a vocabulary needs ${SPECIAL_TOKENS.join(', ')})`,
+        `${source}: missing the special token${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` + `(a vocabulary needs ${SPECIAL_TOKENS.join(', ')})`,
       );
     }
     if (ids.get('<pad>') !== 0) {

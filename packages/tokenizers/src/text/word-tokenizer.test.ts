@@ -9,11 +9,19 @@ describe('captionWords', () => {
   test('deletes POSIX punctuation without splitting, lowercases and splits on whitespace', () => {
     expect(captionWords("Don't STOP--me, now!!")).toEqual(['dont', 'stopme', 'now']);
     expect(captionWords('  cut\tthe\n(red) onion... 2-3 times; 50% of it @home #tips ')).toEqual([
-      'cut', 'the', 'red', 'onion', '23', 'times', '50', 'of', 'it', 'home', 'tips',
+      'cut',
+      'the',
+      'red',
+      'onion',
+      '23',
+      'times',
+      '50',
+      'of',
+      'it',
+      'home',
+      'tips',
     ]);
-    expect(captionWords('a_b [c] {d} <e> "f" `g` ~h | i \\ j / k ^ l')).toEqual([
-      'ab', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l',
-    ]);
+    expect(captionWords('a_b [c] {d} <e> "f" `g` ~h | i \\ j / k ^ l')).toEqual(['ab', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l']);
   });
 
   test('keeps non-ASCII letters and lowercases them', () => {
@@ -99,8 +107,6 @@ describe('buildVocabulary', () => {
 
   test('builds a vocabulary a WordTokenizer can use directly', () => {
     const built = buildVocabulary(['stop me now']);
-    expect(Array.from(new WordTokenizer(built, { maxLength: 6 }).tokenize(["Don't STOP--me, now!!"]).data)).toEqual([
-      3, 3, 5, 0, 0, 0,
-    ]);
+    expect(Array.from(new WordTokenizer(built, { maxLength: 6 }).tokenize(["Don't STOP--me, now!!"]).data)).toEqual([3, 3, 5, 0, 0, 0]);
   });
 });

@@ -24,10 +24,7 @@ function affineFor(inputRange: InputRange): [scale: number, offset: number] {
  */
 export function normalizeFrames(frames: tf.Tensor, inputRange?: InputRange): tf.Tensor;
 export function normalizeFrames(frames: NumericArray, inputRange?: InputRange): Float32Array;
-export function normalizeFrames(
-  frames: tf.Tensor | NumericArray,
-  inputRange: InputRange = 'uint8',
-): tf.Tensor | Float32Array {
+export function normalizeFrames(frames: tf.Tensor | NumericArray, inputRange: InputRange = 'uint8'): tf.Tensor | Float32Array {
   const [scale, offset] = affineFor(inputRange);
   if (frames instanceof tf.Tensor) {
     return tf.tidy(() => tf.add(tf.mul(tf.cast(frames, 'float32'), scale), offset));

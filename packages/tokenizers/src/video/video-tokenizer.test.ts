@@ -12,16 +12,12 @@ function codedFrames(shape: [number, number, number, number, number]): Float32Ar
   let i = 0;
   for (let b = 0; b < B; b++)
     for (let t = 0; t < T; t++)
-      for (let h = 0; h < H; h++)
-        for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) out[i++] = b * 1e4 + t * 1e3 + h * 100 + w * 10 + c;
+      for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) for (let c = 0; c < C; c++) out[i++] = b * 1e4 + t * 1e3 + h * 100 + w * 10 + c;
   return out;
 }
 
 /** What patch value [b, token, k] must be for `codedFrames` with patch [pt, ph, pw] on grid [gt, gh, gw]. */
-function expectedCoded(
-  shape: [number, number, number, number, number],
-  patch: [number, number, number],
-): Float32Array {
+function expectedCoded(shape: [number, number, number, number, number], patch: [number, number, number]): Float32Array {
   const [B, T, H, W] = shape;
   const [pt, ph, pw] = patch;
   const [gt, gh, gw] = [T / pt, H / ph, W / pw];
@@ -104,9 +100,7 @@ describe('VideoTokenizer on typed arrays', () => {
     });
 
     test('a data length that does not match the shape', () => {
-      expect(() => tokenizer.tokenize(new Uint8Array(10), [4, 16, 16, 3])).toThrow(
-        /frames has 10 values but its shape \[4, 16, 16, 3\] needs 3072/,
-      );
+      expect(() => tokenizer.tokenize(new Uint8Array(10), [4, 16, 16, 3])).toThrow(/frames has 10 values but its shape \[4, 16, 16, 3\] needs 3072/);
     });
 
     test('an array without its shape', () => {

@@ -1,13 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  checkArrayShape,
-  checkPositiveInteger,
-  patchifyArray,
-  patchifyTensor,
-  shapeText,
-  type NumericArray,
-  type ShapedArray,
-} from '../shapes.js';
+import { checkArrayShape, checkPositiveInteger, patchifyArray, patchifyTensor, shapeText, type NumericArray, type ShapedArray } from '../shapes.js';
 import { normalizeFrames, type InputRange } from './normalize-frames.js';
 
 /** Options of {@link VideoTokenizer}. */
@@ -80,15 +72,10 @@ export class VideoTokenizer {
   tokenize(frames: tf.Tensor): VideoTokens<tf.Tensor3D>;
   /** Tokenizes frames held in a typed array of the given shape; returns a Float32Array `[B, N, t*h*w*3]`. */
   tokenize(frames: NumericArray, shape: readonly number[]): VideoTokens<ShapedArray<Float32Array>>;
-  tokenize(
-    frames: tf.Tensor | NumericArray,
-    shape?: readonly number[],
-  ): VideoTokens<tf.Tensor3D> | VideoTokens<ShapedArray<Float32Array>> {
+  tokenize(frames: tf.Tensor | NumericArray, shape?: readonly number[]): VideoTokens<tf.Tensor3D> | VideoTokens<ShapedArray<Float32Array>> {
     if (frames instanceof tf.Tensor) {
       const { batchShape, grid } = this.checkFrames(frames.shape);
-      const patches = tf.tidy(() =>
-        patchifyTensor(tf.reshape(normalizeFrames(frames, this.inputRange), batchShape), this.patchSize),
-      );
+      const patches = tf.tidy(() => patchifyTensor(tf.reshape(normalizeFrames(frames, this.inputRange), batchShape), this.patchSize));
       return { patches, grid };
     }
     if (shape === undefined) {
@@ -103,9 +90,7 @@ export class VideoTokenizer {
   /** Validates a frames shape; returns it with a batch axis and the grid. */
   private checkFrames(shape: readonly number[]): { batchShape: number[]; grid: VideoGrid } {
     if (shape.length !== 4 && shape.length !== 5) {
-      throw new Error(
-        `${OWNER}: frames must have shape [T, H, W, 3] or [B, T, H, W, 3]; got rank ${shape.length} ${shapeText(shape)}`,
-      );
+      throw new Error(`${OWNER}: frames must have shape [T, H, W, 3] or [B, T, H, W, 3]; got rank ${shape.length} ${shapeText(shape)}`);
     }
     const batchShape = shape.length === 4 ? [1, ...shape] : [...shape];
     const channels = batchShape[4];

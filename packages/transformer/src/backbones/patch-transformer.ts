@@ -113,7 +113,9 @@ export abstract class PatchTransformer extends Module {
     const cells = g.reduce((a, b) => a * b, 1);
     if (g.length !== buckets.length || cells !== n) {
       const hint = grid ? `grid [${g}] (${cells} cells)` : `no grid given and the configured buckets [${buckets}] hold ${cells} cells`;
-      throw new Error(`${this.path}: ${this.parts.inputLabel} has ${n} tokens but ${hint}; pass inputs.grid with ${buckets.length} sizes whose product is ${n}`);
+      throw new Error(
+        `${this.path}: ${this.parts.inputLabel} has ${n} tokens but ${hint}; pass inputs.grid with ${buckets.length} sizes whose product is ${n}`,
+      );
     }
     return g;
   }

@@ -25,7 +25,8 @@ export class VideoTransformer extends PatchTransformer {
       {
         projectionName: 'voxel_to_patch',
         patchValues: patchValues(config),
-        positions: (d) => new SpatioTemporalEmbeddings('pos_embedding_lookup', d, [buckets[0], buckets[1], buckets[2]], { dropout: config.dropout, lnEps: config.lnEps }),
+        positions: (d) =>
+          new SpatioTemporalEmbeddings('pos_embedding_lookup', d, [buckets[0], buckets[1], buckets[2]], { dropout: config.dropout, lnEps: config.lnEps }),
         dropTokenKeepRate: config.dropTokenKeepRate,
         dropTokenPerSample: config.dropTokenPerSample,
         inputLabel: 'video patches',

@@ -17,7 +17,8 @@ export const aggTokenInit: Initializer = glorotNormal;
 export function prependAggToken(x: tf.Tensor, agg: tf.Tensor): tf.Tensor3D {
   expectRank(x, 3, 'prependAggToken', 'tokens', fmtShape(['B', 'N', 'd']));
   const [b, , d] = x.shape;
-  if (agg.rank !== 1 || agg.shape[0] !== d) throw new Error(`prependAggToken: agg must have shape [${d}] to match tokens ${fmtShape(x.shape)}, got ${fmtShape(agg.shape)}`);
+  if (agg.rank !== 1 || agg.shape[0] !== d)
+    throw new Error(`prependAggToken: agg must have shape [${d}] to match tokens ${fmtShape(x.shape)}, got ${fmtShape(agg.shape)}`);
   return tf.tidy(() => tf.concat([tf.broadcastTo(tf.reshape(agg, [1, 1, d]), [b, 1, d]), x], 1) as tf.Tensor3D);
 }
 

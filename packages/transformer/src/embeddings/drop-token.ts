@@ -26,7 +26,8 @@ export function dropTokenKeepCount(opts: DropTokenOptions & { configuredTokens: 
   if (keepRate === undefined && dropRate === undefined) throw new Error('dropToken: keepRate or dropRate is required');
   if (dropRate !== undefined && !(dropRate >= 0 && dropRate < 1)) throw new Error(`dropToken: dropRate must be in [0, 1), got ${dropRate}`);
   if (keepRate !== undefined && !(keepRate > 0 && keepRate <= 1)) throw new Error(`dropToken: keepRate must be in (0, 1], got ${keepRate}`);
-  if (!Number.isInteger(configuredTokens) || configuredTokens < 1) throw new Error(`dropToken: configuredTokens must be a positive integer, got ${configuredTokens}`);
+  if (!Number.isInteger(configuredTokens) || configuredTokens < 1)
+    throw new Error(`dropToken: configuredTokens must be a positive integer, got ${configuredTokens}`);
   const keep = keepRate ?? 1 - (dropRate as number);
   // Round away float noise (1 - 0.7 = 0.30000000000000004) before the official int() truncation.
   const count = Math.floor(Number((keep * configuredTokens).toPrecision(12)));
@@ -83,7 +84,9 @@ export function selectTokens(x: tf.Tensor, sel: TokenSelection): tf.Tensor {
         tf.reshape(tf.scatterND(tf.reshape(saved[0] as tf.Tensor, [B * keep, 1]), tf.reshape(dy, [B * keep, width]), [B * N, width]), x.shape),
     };
   });
-  return x.dtype === 'float32' ? run(x) : tf.tidy(() => tf.reshape(tf.gather(tf.reshape(x, [B * N, width]), tf.tensor1d(sel.rows, 'int32')), [B, keep, ...rest]));
+  return x.dtype === 'float32'
+    ? run(x)
+    : tf.tidy(() => tf.reshape(tf.gather(tf.reshape(x, [B * N, width]), tf.tensor1d(sel.rows, 'int32')), [B, keep, ...rest]));
 }
 
 /**

@@ -57,7 +57,10 @@ export function toConv3dKernel(kernel: tf.Tensor, patchSize: readonly [number, n
   expectKernel(kernel, 2, 'toConv3dKernel');
   const [t, h, w] = patchSize;
   if (kernel.shape[0] !== t * h * w * channels) {
-    throw new Error(`toConv3dKernel: kernel must have ${t}*${h}*${w}*${channels} = ${t * h * w * channels} rows for patch [${patchSize}], got shape ${fmtShape(kernel.shape)}`);
+    throw new Error(
+      `toConv3dKernel: kernel must have ${t}*${h}*${w}*${channels} = ${t * h * w * channels} rows for patch [${patchSize}], got shape ` +
+        `${fmtShape(kernel.shape)}`,
+    );
   }
   return tf.reshape(kernel, [t, h, w, channels, kernel.shape[1] as number]);
 }

@@ -98,7 +98,10 @@ export class FactorisedPositionEmbeddings extends Module {
     expectLastDim(x, this.dim, this.path, 'tokens', expected);
     const cells = grid.reduce((a, b) => a * b, 1);
     if (x.shape[1] !== cells) {
-      throw new Error(`${this.path}: grid [${grid}] has ${cells} cells but tokens has ${x.shape[1]} (shape ${fmtShape(x.shape)}); tokens must be the row-major flattening of the grid`);
+      throw new Error(
+        `${this.path}: grid [${grid}] has ${cells} cells but tokens has ${x.shape[1]} (shape ${fmtShape(x.shape)}); tokens must be the row-major ` +
+          `flattening of the grid`,
+      );
     }
     return tf.tidy(() => dropout(tf.add(x, this.positions(grid)), this.dropout, this.training) as tf.Tensor3D);
   }

@@ -68,7 +68,10 @@ function luSolveInPlace(S: Float64Array, n: number, Bm: Float64Array, k: number)
  * const r = splineResampleMatrix(14, 20); // Float64Array of 20 * 14 weights
  */
 export function splineResampleMatrix(sourceSize: number, targetSize: number): Float64Array {
-  for (const [label, v] of [['sourceSize', sourceSize], ['targetSize', targetSize]] as const) {
+  for (const [label, v] of [
+    ['sourceSize', sourceSize],
+    ['targetSize', targetSize],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`splineResampleMatrix: ${label} must be a positive integer, got ${v}`);
   }
   const key = `${sourceSize}->${targetSize}`;

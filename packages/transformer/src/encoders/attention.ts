@@ -88,9 +88,7 @@ export class MultiHeadAttention extends Module {
     this.o = this.child(new Dense('o', inner, this.dModel, { useBias }));
     this.numBuckets = opts.relativeBias?.numBuckets ?? 32;
     this.maxDistance = opts.relativeBias?.maxDistance ?? 64;
-    this.relativeAttentionBias = opts.relativeBias
-      ? this.child(new Embedding('relative_attention_bias', this.numBuckets, this.numHeads))
-      : undefined;
+    this.relativeAttentionBias = opts.relativeBias ? this.child(new Embedding('relative_attention_bias', this.numBuckets, this.numHeads)) : undefined;
   }
 
   /**
@@ -129,8 +127,7 @@ export class MultiHeadAttention extends Module {
     return tf.tidy(() => {
       const flat = tf.reshape(x, [b * n, this.dModel]);
       // [B·N, H·dk] -> [B, H, N, dk] -> [B·H, N, dk]
-      const heads = (t: tf.Tensor, perm: number[], shape: number[]): tf.Tensor =>
-        tf.reshape(tf.transpose(tf.reshape(t, [b, n, h, dk]), perm), shape);
+      const heads = (t: tf.Tensor, perm: number[], shape: number[]): tf.Tensor => tf.reshape(tf.transpose(tf.reshape(t, [b, n, h, dk]), perm), shape);
       let q = this.q.apply(flat);
       if (this.scale) q = tf.mul(q, 1 / Math.sqrt(dk));
       const qh = heads(q, [0, 2, 1, 3], [b * h, n, dk]);

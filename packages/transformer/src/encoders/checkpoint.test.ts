@@ -13,7 +13,11 @@ function suite(_backend: TestBackend) {
     random.setSeed(21);
     const enc = new TransformerEncoder('tx', { ...OPTS, checkpointLayers }).train();
     const x = tf.randomNormal([3, 9, 32], 0, 1, 'float32', 22);
-    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0, 0, 0, 0]]);
+    const mask = tf.tensor2d([
+      [1, 1, 1, 1, 1, 1, 1, 1, 1],
+      [1, 1, 1, 1, 1, 0, 0, 0, 0],
+      [1, 1, 1, 0, 0, 0, 0, 0, 0],
+    ]);
     random.setSeed(23); // the dropout draws
     const profile = await tf.profile(() => {
       const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(enc.apply(x, { mask }))) as tf.Scalar, enc.trainableVariables());
@@ -72,7 +76,10 @@ describe('T5 encoder checkpointing', () => {
       const lm = new T5Encoder('base_lm', { numLayers: 3, dModel: 32, numHeads: 4, dFF: 64, dropout: 0.2 }).train();
       lm.setCheckpointing(on);
       const x = tf.randomNormal([2, 7, 32], 0, 1, 'float32', 42);
-      const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 0, 0, 0]]);
+      const mask = tf.tensor2d([
+        [1, 1, 1, 1, 1, 1, 1],
+        [1, 1, 1, 1, 0, 0, 0],
+      ]);
       random.setSeed(43);
       const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(lm.apply(x, { mask }))) as tf.Scalar, lm.trainableVariables());
       const out = { loss: (await value.data())[0], grads: await Promise.all(lm.trainableVariables().map((v) => grads[v.name].data())) };

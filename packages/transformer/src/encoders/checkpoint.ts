@@ -17,7 +17,12 @@ interface EngineTapeState {
  * @example
  * const y = checkpoint(([h], [mask]) => layer.apply(h, { mask }), [x], layer.trainableVariables(), [mask]);
  */
-export function checkpoint(fn: (inputs: tf.Tensor[], extras: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], params: tf.Variable[], extras: tf.Tensor[] = []): tf.Tensor {
+export function checkpoint(
+  fn: (inputs: tf.Tensor[], extras: tf.Tensor[]) => tf.Tensor,
+  inputs: tf.Tensor[],
+  params: tf.Variable[],
+  extras: tf.Tensor[] = [],
+): tf.Tensor {
   if (inputs.length === 0) throw new Error('checkpoint: needs at least one input tensor');
   const n = inputs.length;
   const startState = random.getRandomState();

@@ -4,22 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { expectNoLeak, forEachBackend, maxAbsDiff, testBackends } from '@vatt-testing/backends';
-import {
-  BatchNorm,
-  Dense,
-  Embedding,
-  LayerNorm,
-  MultiHeadAttention,
-  RMSNorm,
-  T5Encoder,
-  TransformerEncoder,
-  random,
-} from '../index.js';
+import { BatchNorm, Dense, Embedding, LayerNorm, MultiHeadAttention, RMSNorm, T5Encoder, TransformerEncoder, random } from '../index.js';
 import type { Module } from '../module.js';
 import { weightsWithoutGradient } from '../nn/test-helpers.js';
 
 const small = { numLayers: 2, dModel: 16, numHeads: 2, dKv: 8, dFF: 32 };
-const MASK = [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]];
+const MASK = [
+  [1, 1, 1, 0, 0],
+  [1, 1, 1, 1, 1],
+];
 
 /** A loss that depends on every output element with a different weight (so no gradient cancels). */
 function weightedSum(y: tf.Tensor): tf.Scalar {
@@ -60,7 +53,14 @@ forEachBackend(testBackends(), () => {
     const bn = new BatchNorm('bn', 16).train();
     modules.push([bn, () => weightedSum(bn.apply(x))]);
     const emb = new Embedding('emb', 6, 3);
-    const ids = tf.tensor2d([[0, 1, 2], [3, 4, 5]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [0, 1, 2],
+        [3, 4, 5],
+      ],
+      [2, 3],
+      'int32',
+    );
     modules.push([emb, () => weightedSum(emb.apply(ids))]);
     for (const [m, loss] of modules) {
       expect({ module: m.name, missing: weightsWithoutGradient(m, loss) }).toEqual({ module: m.name, missing: [] });
@@ -73,7 +73,10 @@ forEachBackend(testBackends(), () => {
     const tx = new TransformerEncoder('tx', small).train();
     const t5 = new T5Encoder('base_lm', small).train();
     await expectNoLeak(() => {
-      for (const [m, f] of [[tx, () => tx.apply(x, { mask })], [t5, () => t5.apply(x, { mask })]] as const) {
+      for (const [m, f] of [
+        [tx, () => tx.apply(x, { mask })],
+        [t5, () => t5.apply(x, { mask })],
+      ] as const) {
         const { value, grads } = tf.variableGrads(() => weightedSum(f()), m.trainableVariables());
         tf.dispose([value, ...Object.values(grads)]);
       }
@@ -149,7 +152,9 @@ describe('encoder weight names and errors', () => {
     expect(names).toContain('layers/0/self_attention/attention/relative_attention_bias/embeddings');
     expect(names.filter((n) => n.includes('relative_attention_bias'))).toHaveLength(1);
     expect(names.filter((n) => n.endsWith('/bias'))).toEqual([]);
-    expect(names).toEqual(expect.arrayContaining(['layers/1/self_attention/layer_norm/weight', 'layers/1/feed_forward/layer_norm/gamma', 'final_layer_norm/weight']));
+    expect(names).toEqual(
+      expect.arrayContaining(['layers/1/self_attention/layer_norm/weight', 'layers/1/feed_forward/layer_norm/gamma', 'final_layer_norm/weight']),
+    );
     expect(t5.namedWeights()['layers/0/self_attention/attention/relative_attention_bias/embeddings'].shape).toEqual([32, 2]);
     t5.dispose();
     const defaults = [new TransformerEncoder(undefined, small), new T5Encoder(undefined, small), new MultiHeadAttention(undefined, small)];
@@ -162,7 +167,9 @@ describe('encoder weight names and errors', () => {
     expect(() => tx.apply(tf.zeros([5, 16]))).toThrow('tx: input must have shape [B,N,16], got [5,16] (rank 2)');
     expect(() => tx.apply(tf.zeros([2, 5, 8]))).toThrow('tx: input must have shape [B,N,16] (last dimension 16), got [2,5,8]');
     expect(() => tx.layers[1].mha.apply(tf.zeros([2, 5, 8]))).toThrow(/^tx\/layers\/1\/mha: input must have shape \[B,N,16\]/);
-    expect(() => tx.apply(tf.zeros([2, 5, 16]), { mask: tf.ones([2, 4]) })).toThrow('tx/layers/0/mha: mask must have shape [2,5] (1 = valid, 0 = padding), got [2,4]');
+    expect(() => tx.apply(tf.zeros([2, 5, 16]), { mask: tf.ones([2, 4]) })).toThrow(
+      'tx/layers/0/mha: mask must have shape [2,5] (1 = valid, 0 = padding), got [2,4]',
+    );
     const t5 = new T5Encoder('base_lm', small);
     expect(() => t5.apply(tf.zeros([2, 5, 8]))).toThrow(/^base_lm: input must have shape \[B,N,16\]/);
     expect(() => t5.apply(tf.zeros([2, 5, 16]), { mask: tf.ones([5]) })).toThrow(/^base_lm: mask must have shape \[2,5\]/);

@@ -60,7 +60,8 @@ export class Embedding extends Module {
 
   /** `ids`: int32 tensor of any shape with values in `[0, vocab)` -> float32 `[...ids.shape, dim]`. */
   apply(ids: tf.Tensor): tf.Tensor {
-    if (ids.dtype !== 'int32') throw new Error(`${this.path}: ids must be an int32 tensor of token ids in [0, ${this.vocab}), got dtype ${ids.dtype} shape ${fmtShape(ids.shape)}`);
+    if (ids.dtype !== 'int32')
+      throw new Error(`${this.path}: ids must be an int32 tensor of token ids in [0, ${this.vocab}), got dtype ${ids.dtype} shape ${fmtShape(ids.shape)}`);
     return tf.tidy(() => {
       const flatIds = tf.reshape(ids, [-1]) as tf.Tensor1D;
       const vocab = this.vocab;

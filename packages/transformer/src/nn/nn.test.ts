@@ -46,8 +46,18 @@ function nnSuite(backend: TestBackend) {
 
   test('Embedding lookup is trainable: its gradient adds dy into the rows of the looked-up ids', async () => {
     const emb = new Embedding('emb', 5, 3);
-    const ids = tf.tensor2d([[1, 3, 1], [4, 1, 0]], [2, 3], 'int32');
-    const dy = tf.tensor3d([...Array(18).keys()].map((i) => i + 1), [2, 3, 3]);
+    const ids = tf.tensor2d(
+      [
+        [1, 3, 1],
+        [4, 1, 0],
+      ],
+      [2, 3],
+      'int32',
+    );
+    const dy = tf.tensor3d(
+      [...Array(18).keys()].map((i) => i + 1),
+      [2, 3, 3],
+    );
     const rows = emb.apply(ids);
     expect(rows.shape).toEqual([2, 3, 3]);
     const table = await emb.embeddings.data();
@@ -114,7 +124,14 @@ function nnSuite(backend: TestBackend) {
 
   test('Dense maps [..., in] to [..., out] with kernel [in, out], bias and activation', async () => {
     const dense = new Dense('d', 3, 2, { activation: 'relu' });
-    dense.loadWeights({ kernel: tf.tensor2d([[1, -1], [2, 0], [0, 1]]), bias: tf.tensor1d([0.5, -10]) });
+    dense.loadWeights({
+      kernel: tf.tensor2d([
+        [1, -1],
+        [2, 0],
+        [0, 1],
+      ]),
+      bias: tf.tensor1d([0.5, -10]),
+    });
     const x = tf.tensor3d([1, 1, 1, 0, 0, 2], [1, 2, 3]);
     const y = dense.apply(x);
     expect(y.shape).toEqual([1, 2, 2]);
@@ -137,7 +154,16 @@ function nnSuite(backend: TestBackend) {
   });
 
   test('matMul gives the same values and gradients as tf.matMul, plain and batched', async () => {
-    for (const [sa, sb] of [[[3, 4], [4, 5]], [[2, 3, 4], [2, 4, 5]]]) {
+    for (const [sa, sb] of [
+      [
+        [3, 4],
+        [4, 5],
+      ],
+      [
+        [2, 3, 4],
+        [2, 4, 5],
+      ],
+    ]) {
       const a = tf.randomNormal(sa, 0, 1, 'float32', 1);
       const b = tf.randomNormal(sb, 0, 1, 'float32', 2);
       const w = tf.randomNormal([...sa.slice(0, -1), 5], 0, 1, 'float32', 3);

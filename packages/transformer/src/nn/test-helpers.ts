@@ -36,7 +36,10 @@ export function disposeNamed(named: NamedTensors): void {
  */
 export function weightsWithoutGradient(module: Module, loss: () => tf.Scalar): string[] {
   const named = module.namedTrainableParameters();
-  const { value, grads } = tf.variableGrads(loss, named.map(([, v]) => v));
+  const { value, grads } = tf.variableGrads(
+    loss,
+    named.map(([, v]) => v),
+  );
   value.dispose();
   const missing: string[] = [];
   for (const [name, v] of named) {

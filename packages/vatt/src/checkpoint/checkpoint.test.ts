@@ -19,10 +19,23 @@ afterEach(async () => {
 
 describe('checkpoints', () => {
   test('weights, optimizer slots, config, vocab and training state round-trip by name', async () => {
-    const w = { 'video/tx/layers/0/mha/q/kernel': tf.tensor2d([[1, 2], [3, 4]]), 'head/bn/moving_mean': tf.tensor1d([0.5, -1]) };
+    const w = {
+      'video/tx/layers/0/mha/q/kernel': tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]),
+      'head/bn/moving_mean': tf.tensor1d([0.5, -1]),
+    };
     const opt = { 'm/video/tx/layers/0/mha/q/kernel': tf.ones([2, 2]) };
     const p = path.join(dir, 'c');
-    await saveCheckpoint(p, { modelConfig: { preset: 'tiny' }, preprocessing: { fps: 10 }, vocab: ['<pad>', 'a'], training: { step: 7 }, weights: w, optimizer: opt });
+    await saveCheckpoint(p, {
+      modelConfig: { preset: 'tiny' },
+      preprocessing: { fps: 10 },
+      vocab: ['<pad>', 'a'],
+      training: { step: 7 },
+      weights: w,
+      optimizer: opt,
+    });
     const c = await loadCheckpoint<{ preset: string }, { fps: number }, { step: number }>(p);
     expect(c.modelConfig.preset).toBe('tiny');
     expect(c.preprocessing.fps).toBe(10);

@@ -76,7 +76,10 @@ const CKPT_RE = /^ckpt-(\d+)$/;
 
 /** Keeps numbered checkpoints `ckpt-<step>` in one directory, the newest `keep` of them. */
 export class CheckpointManager {
-  constructor(readonly dir: string, readonly keep = 3) {
+  constructor(
+    readonly dir: string,
+    readonly keep = 3,
+  ) {
     if (!(keep >= 1)) throw new Error(`CheckpointManager: keep must be >= 1, got ${keep}`);
   }
 

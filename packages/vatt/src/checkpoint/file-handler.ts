@@ -87,13 +87,13 @@ export async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new Error(`checkpoint: cannot read ${file}: ${(e as Error).message}`);
+    throw new Error(`checkpoint: cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
   let json: tf.io.ModelJSON;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new Error(`checkpoint: ${file} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`checkpoint: ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   if (!Array.isArray(json.weightsManifest)) throw new Error(`checkpoint: ${file} has no weightsManifest`);
   const buffers: ArrayBuffer[] = [];
@@ -105,7 +105,7 @@ export async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
       try {
         buf = await fs.readFile(shard);
       } catch (e) {
-        throw new Error(`checkpoint: missing weight shard ${shard} listed in ${file}`);
+        throw new Error(`checkpoint: missing weight shard ${shard} listed in ${file}`, { cause: e });
       }
       buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
     }
@@ -138,7 +138,9 @@ let registered = false;
 export function registerFileRouter(): void {
   if (registered) return;
   registered = true;
-  const router = ((url: string | string[]) => (typeof url === "string" && url.startsWith("file://") ? fileHandler(url) : null)) as unknown as Parameters<typeof tf.io.registerSaveRouter>[0];
+  const router = ((url: string | string[]) => (typeof url === 'string' && url.startsWith('file://') ? fileHandler(url) : null)) as unknown as Parameters<
+    typeof tf.io.registerSaveRouter
+  >[0];
   tf.io.registerSaveRouter(router);
   tf.io.registerLoadRouter(router);
 }

@@ -29,7 +29,13 @@ export const backendOption = () => new Option('--backend <name>', 'tfjs backend'
 
 /** A checkpoint directory (with model.json), or a run directory whose newest complete checkpoint is used. */
 export async function resolveCheckpoint(p: string): Promise<string> {
-  if (await fs.access(path.join(p, 'model.json')).then(() => true, () => false)) return p;
+  if (
+    await fs.access(path.join(p, 'model.json')).then(
+      () => true,
+      () => false,
+    )
+  )
+    return p;
   for (const dir of [path.join(p, 'checkpoints'), p]) {
     const latest = await new CheckpointManager(dir).latest().catch(() => null);
     if (latest) return latest.path;
@@ -41,6 +47,9 @@ export async function resolveCheckpoint(p: string): Promise<string> {
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? undefined : v), 1));
+  await fs.writeFile(
+    tmp,
+    JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? undefined : v), 1),
+  );
   await fs.rename(tmp, file);
 }

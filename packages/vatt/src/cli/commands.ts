@@ -18,12 +18,13 @@ import { countParameters } from '@vatt/transformer';
 
 import { out, resolveCheckpoint, writeJsonAtomic } from './args.js';
 
-
-
 function progressReporter(total: number, quiet: boolean) {
   if (quiet) return { step: (_r: StepRecord) => {}, stop: () => {} };
   if (process.stdout.isTTY) {
-    const bar = new SingleBar({ format: 'pretrain |{bar}| {value}/{total} steps | loss {loss} | {sps} steps/s | eta {eta_formatted}', hideCursor: true }, Presets.shades_classic);
+    const bar = new SingleBar(
+      { format: 'pretrain |{bar}| {value}/{total} steps | loss {loss} | {sps} steps/s | eta {eta_formatted}', hideCursor: true },
+      Presets.shades_classic,
+    );
     let started = false;
     return {
       step: (r: StepRecord) => {
@@ -40,7 +41,18 @@ function progressReporter(total: number, quiet: boolean) {
   return {
     step: (r: StepRecord) => {
       if (r.step % every === 0 || r.step === total || r.skipped || r.step === 1) {
-        out(JSON.stringify({ step: r.step, loss: +r.loss.toFixed(5), loss_va: +r.metrics.loss_va.toFixed(5), loss_vt: +r.metrics.loss_vt.toFixed(5), lr: r.lr, steps_per_s: +r.stepsPerSec.toFixed(2), tensors: r.tensors, ...(r.skipped ? { skipped: r.reason } : {}) }));
+        out(
+          JSON.stringify({
+            step: r.step,
+            loss: +r.loss.toFixed(5),
+            loss_va: +r.metrics.loss_va.toFixed(5),
+            loss_vt: +r.metrics.loss_vt.toFixed(5),
+            lr: r.lr,
+            steps_per_s: +r.stepsPerSec.toFixed(2),
+            tensors: r.tensors,
+            ...(r.skipped ? { skipped: r.reason } : {}),
+          }),
+        );
       }
     },
     stop: () => {},
@@ -117,13 +129,21 @@ async function runPretrain(o: PretrainCliOptions) {
     },
     onStart: ({ model, startStep, resumedFrom }) => {
       if (o.quiet) return;
-      out(`model: ${preset} (${model.config.variant}), ${(model.countParams(true) / 1e6).toFixed(3)} M trainable parameters${'size' in data ? `; ${data.size} training clips` : ''}`);
+      out(
+        `model: ${preset} (${model.config.variant}), ${(model.countParams(true) / 1e6).toFixed(3)} M trainable ` +
+          `parameters${'size' in data ? `; ${data.size} training clips` : ''}`,
+      );
       if (resumedFrom) out(`resuming from ${resumedFrom} at step ${startStep}`);
     },
   });
   progress.stop();
   const skipped = result.history.filter((r) => r.skipped).length;
-  if (!o.quiet) out(`trained ${result.history.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s${skipped ? `, ${skipped} skipped (non-finite)` : ''}${skippedSamples ? `, ${skippedSamples} bad samples skipped` : ''}; checkpoint: ${result.lastCheckpoint}`);
+  if (!o.quiet)
+    out(
+      `trained ${result.history.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} ` +
+        `s${skipped ? `, ${skipped} skipped (non-finite)` : ''}${skippedSamples ? `, ${skippedSamples} bad samples skipped` : ''}; checkpoint: ` +
+        `${result.lastCheckpoint}`,
+    );
   return { result, splits };
 }
 
@@ -162,7 +182,10 @@ export async function commandMain(o: { steps?: number; seed: number; out: string
   const r1 = report.textToVideo.R1;
   const ratio = r1 / report.textToVideo.chance.R1;
   out('');
-  out(`held-out text->video R@1 = ${(100 * r1).toFixed(1)}% = ${ratio.toFixed(1)}x chance (${(100 * report.textToVideo.chance.R1).toFixed(1)}%); total wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  out(
+    `held-out text->video R@1 = ${(100 * r1).toFixed(1)}% = ${ratio.toFixed(1)}x chance (${(100 * report.textToVideo.chance.R1).toFixed(1)}%); total ` +
+      `wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
   await writeJsonAtomic(path.join(o.out, 'retrieval.json'), report);
   result.model.dispose();
 }
@@ -194,15 +217,28 @@ export async function commandEmbed(ckptArg: string, o: Record<string, unknown>):
   const dir = await resolveCheckpoint(ckptArg);
   const loaded = await loadVatt<TrainingState>(dir);
   const file = String(o.out);
-  const rows = (m: { data: Float32Array; rows: number; cols: number }) => Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  const rows = (m: { data: Float32Array; rows: number; cols: number }) =>
+    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
   if (Array.isArray(o.text)) {
     const t = await encodeText(loaded.model, loaded.preprocessor, o.text as string[]);
     await writeJsonAtomic(file, { checkpoint: dir, captions: o.text, features: rows(t.features), vt: rows(t.vt) });
   } else {
     const heldout = await evaluationSet(String(o.data ?? 'embedded'), loaded.preprocessing, loaded.training?.seed ?? 0);
-    const v = await encodeVideo(loaded.model, loaded.preprocessor, heldout.map((c) => c.video));
-    const a = await encodeAudio(loaded.model, loaded.preprocessor, heldout.map((c) => c.audio));
-    const t = await encodeText(loaded.model, loaded.preprocessor, heldout.map((c) => c.captions[0]));
+    const v = await encodeVideo(
+      loaded.model,
+      loaded.preprocessor,
+      heldout.map((c) => c.video),
+    );
+    const a = await encodeAudio(
+      loaded.model,
+      loaded.preprocessor,
+      heldout.map((c) => c.audio),
+    );
+    const t = await encodeText(
+      loaded.model,
+      loaded.preprocessor,
+      heldout.map((c) => c.captions[0]),
+    );
     await writeJsonAtomic(file, {
       checkpoint: dir,
       clips: heldout.map((c) => ({ id: c.id, caption: c.captions[0] })),
@@ -220,7 +256,10 @@ async function classifierInfo(dir: string): Promise<void> {
   const { classifier, preprocessing, training } = await loadClassifier(dir);
   const c = classifier.config;
   const b = c.backbone;
-  const backbone = classifier.namedParameters().filter(([n]) => n.startsWith(classifier.backbonePrefix)).reduce((s, [, v]) => s + v.size, 0);
+  const backbone = classifier
+    .namedParameters()
+    .filter(([n]) => n.startsWith(classifier.backbonePrefix))
+    .reduce((s, [, v]) => s + v.size, 0);
   out(`checkpoint: ${dir}`);
   out(`fine-tuned ${c.kind}: ${c.numClasses} classes, dropout ${c.dropout}`);
   out(`backbone ${b.numLayers} layers x d${b.dModel} (${b.numHeads} heads x ${b.dKv}, MLP ${b.dFF}); ${(backbone / 1e6).toFixed(3)} M parameters`);
@@ -240,17 +279,32 @@ export async function commandInfo(ckptArg: string): Promise<void> {
   const loaded = await loadVatt<TrainingState>(dir);
   const m = loaded.model;
   const c = loaded.config;
-  const tower = (prefix: string) => m.namedParameters().filter(([n]) => n.startsWith(prefix)).reduce((s, [, v]) => s + v.size, 0);
+  const tower = (prefix: string) =>
+    m
+      .namedParameters()
+      .filter(([n]) => n.startsWith(prefix))
+      .reduce((s, [, v]) => s + v.size, 0);
   out(`checkpoint: ${dir}`);
   out(`variant: ${c.variant}`);
-  for (const [name, cfg] of [['video', c.video], ['audio', c.audio], ['text', c.text]] as const) {
-    out(`${name.padEnd(6)} ${cfg.numLayers} layers x d${cfg.dModel} (${cfg.numHeads} heads x ${cfg.dKv}, MLP ${cfg.dFF}); ${(tower(`${name}/`) / 1e6).toFixed(3)} M parameters (formula: ${(countParameters(cfg).total / 1e6).toFixed(3)} M)`);
+  for (const [name, cfg] of [
+    ['video', c.video],
+    ['audio', c.audio],
+    ['text', c.text],
+  ] as const) {
+    out(
+      `${name.padEnd(6)} ${cfg.numLayers} layers x d${cfg.dModel} (${cfg.numHeads} heads x ${cfg.dKv}, MLP ${cfg.dFF}); ` +
+        `${(tower(`${name}/`) / 1e6).toFixed(3)} M parameters (formula: ${(countParameters(cfg).total / 1e6).toFixed(3)} M)`,
+    );
   }
   if (m.sharedEncoder) out(`shared encoder: ${(tower('tx/') / 1e6).toFixed(3)} M parameters`);
   out(`head   d_va ${c.head.dVa}, d_vt ${c.head.dVt} (${c.head.style} style); ${(tower('head/') / 1e6).toFixed(3)} M parameters`);
   out(`total  ${(m.countParams() / 1e6).toFixed(3)} M parameters, ${(m.countParams(true) / 1e6).toFixed(3)} M trainable`);
   out(`preprocessing: ${JSON.stringify(loaded.preprocessing)}`);
   out(`vocabulary: ${loaded.vocab.length} words`);
-  if (loaded.training) out(`training: step ${loaded.training.step} (skipped ${loaded.training.skippedSteps}), seed ${loaded.training.seed}, options ${JSON.stringify(loaded.training.options)}`);
+  if (loaded.training)
+    out(
+      `training: step ${loaded.training.step} (skipped ${loaded.training.skippedSteps}), seed ${loaded.training.seed}, options ` +
+        `${JSON.stringify(loaded.training.options)}`,
+    );
   m.dispose();
 }

@@ -23,9 +23,6 @@ import { loadLabelledSource, type EmbeddedLabel, type LabelledSource, type Modal
 
 import { backendOption, float, int, out, resolveCheckpoint, writeJsonAtomic } from './args.js';
 
-
-
-
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** A two-column table: metric, value, chance. */
@@ -77,13 +74,23 @@ async function prepare(ckptArg: string, o: CommonOptions) {
   });
   const pre = new VattPreprocessor(source.preprocessing, loaded.vocab);
   out(`backend: ${b.name}; checkpoint: ${dir}`);
-  out(`data: ${source.description}; ${source.classes.length} classes (${source.classes.join(', ')}); ${source.train.length} train / ${source.test.length} test examples`);
+  out(
+    `data: ${source.description}; ${source.classes.length} classes (${source.classes.join(', ')}); ${source.train.length} train / ${source.test.length} ` +
+      `test examples`,
+  );
   return { dir, loaded, source, pre };
 }
 
-async function features(loaded: Awaited<ReturnType<typeof loadVatt>>, pre: VattPreprocessor, source: LabelledSource, examples: LabelledSource['train']): Promise<Matrix> {
+async function features(
+  loaded: Awaited<ReturnType<typeof loadVatt>>,
+  pre: VattPreprocessor,
+  source: LabelledSource,
+  examples: LabelledSource['train'],
+): Promise<Matrix> {
   const views = examples.flatMap((e) => e.views);
-  return source.modality === 'video' ? (await encodeVideo(loaded.model, pre, views as Uint8Array[])).features : (await encodeAudio(loaded.model, pre, views as Float32Array[])).features;
+  return source.modality === 'video'
+    ? (await encodeVideo(loaded.model, pre, views as Uint8Array[])).features
+    : (await encodeAudio(loaded.model, pre, views as Float32Array[])).features;
 }
 
 export interface LinearCliOptions extends CommonOptions {
@@ -107,7 +114,13 @@ export async function commandEvalLinear(ckptArg: string, o: LinearCliOptions): P
       source.classes.length,
       { head: o.head, epochs: o.epochs, lr: o.lr, l2: o.l2, batchSize: o.batch, seed: o.seed },
     );
-    out(table(`linear probe (${report.head}, ${o.epochs} epochs) on frozen ${source.modality} [AGG] features: ${report.numTrain} train rows, ${report.numTest} test examples; loss ${report.firstLoss.toFixed(3)} -> ${report.finalLoss.toFixed(3)}`, classificationRows(report.metrics)));
+    out(
+      table(
+        `linear probe (${report.head}, ${o.epochs} epochs) on frozen ${source.modality} [AGG] features: ${report.numTrain} train rows, ` +
+          `${report.numTest} test examples; loss ${report.firstLoss.toFixed(3)} -> ${report.finalLoss.toFixed(3)}`,
+        classificationRows(report.metrics),
+      ),
+    );
     const result = { checkpoint: dir, data: source.description, classes: source.classes, ...report };
     if (o.json) await writeJsonAtomic(o.json, { ...result, probabilities: undefined });
     return result;
@@ -151,12 +164,30 @@ export async function commandEvalFinetune(ckptArg: string, o: FinetuneCliOptions
       resume: o.resume,
       classes: source.classes,
       onStep: (r) => {
-        if (r.step % every === 0 || r.step === 1) out(JSON.stringify({ step: r.step, loss: +r.loss.toFixed(5), lr: +r.lr.toPrecision(4), grad_norm: +r.gradNorm.toFixed(4), ...(r.skipped ? { skipped: r.reason } : {}) }));
+        if (r.step % every === 0 || r.step === 1)
+          out(
+            JSON.stringify({
+              step: r.step,
+              loss: +r.loss.toFixed(5),
+              lr: +r.lr.toPrecision(4),
+              grad_norm: +r.gradNorm.toFixed(4),
+              ...(r.skipped ? { skipped: r.reason } : {}),
+            }),
+          );
       },
     });
     const evaluation = await evaluateClassifier(clf, pre, source.test);
-    const rows = [...(evaluation.classification ? classificationRows(evaluation.classification) : []), ...(evaluation.multiLabel ? multiLabelRows(evaluation.multiLabel) : [])];
-    out(table(`fine-tuned ${source.modality} classifier, ${history.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${evaluation.numExamples} test examples x ${evaluation.viewsPerExample} view(s), logits averaged`, rows));
+    const rows = [
+      ...(evaluation.classification ? classificationRows(evaluation.classification) : []),
+      ...(evaluation.multiLabel ? multiLabelRows(evaluation.multiLabel) : []),
+    ];
+    out(
+      table(
+        `fine-tuned ${source.modality} classifier, ${history.length} steps in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${evaluation.numExamples} ` +
+          `test examples x ${evaluation.viewsPerExample} view(s), logits averaged`,
+        rows,
+      ),
+    );
     const result = {
       checkpoint: dir,
       data: source.description,
@@ -187,13 +218,22 @@ export async function commandEvalCaptions(ckptArg: string, o: { similarity?: str
   try {
     const { heldout } = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
     out(`backend: ${b.name}; checkpoint: ${dir}`);
-    const report = await multiCaptionRetrieval(loaded.model, loaded.preprocessor, heldout.map((c) => ({ id: c.id, clips: [c.video], captions: c.captions })));
+    const report = await multiCaptionRetrieval(
+      loaded.model,
+      loaded.preprocessor,
+      heldout.map((c) => ({ id: c.id, clips: [c.video], captions: c.captions })),
+    );
     out(formatMultiCaption(report));
     const { similarity, ...metrics } = report;
     if (o.similarity) {
       await fs.mkdir(path.dirname(path.resolve(o.similarity)), { recursive: true });
       if (o.similarity.endsWith('.npy')) await fs.writeFile(o.similarity, similarityToNpy(similarity));
-      else await writeJsonAtomic(o.similarity, { shape: [similarity.rows, similarity.cols], captionVideo: Array.from(similarity.captionVideo), data: Array.from(similarity.data) });
+      else
+        await writeJsonAtomic(o.similarity, {
+          shape: [similarity.rows, similarity.cols],
+          captionVideo: Array.from(similarity.captionVideo),
+          data: Array.from(similarity.data),
+        });
       out(`wrote the ${similarity.rows} x ${similarity.cols} caption x video similarity to ${o.similarity}`);
     }
     if (o.json) await writeJsonAtomic(o.json, { checkpoint: dir, ...metrics });
@@ -205,9 +245,16 @@ export async function commandEvalCaptions(ckptArg: string, o: { similarity?: str
 
 function commonOptions(c: Command): Command {
   return c
-    .option('--data <source>', '"embedded" (labels = --label), ESC-50 / UCF101 / HMDB51 / Kinetics in their published layout, or a directory with one folder of audio files or images per class', 'embedded')
+    .option(
+      '--data <source>',
+      '"embedded" (labels = --label), ESC-50 / UCF101 / HMDB51 / Kinetics in their published layout, or a directory with one folder of audio files or ' +
+        'images per class',
+      'embedded',
+    )
     .addOption(new Option('--label <attribute>', 'embedded data: the attribute to classify').choices(['color', 'shape', 'motion']).default('shape'))
-    .addOption(new Option('--modality <tower>', 'embedded data: the tower to evaluate (directories: from the file kind)').choices(['video', 'audio']).default('video'))
+    .addOption(
+      new Option('--modality <tower>', 'embedded data: the tower to evaluate (directories: from the file kind)').choices(['video', 'audio']).default('video'),
+    )
     .option('--clips <n>', 'views per example (audio windows, video clips; test videos x 3 crops), predictions averaged', int('--clips', 1), 4)
     .option('--split <n>', 'benchmarks: ESC-50 held-out fold (1-5), UCF101 / HMDB51 split (1-3)', int('--split', 1))
     .option('--max-per-class <n>', 'directories and benchmarks: at most this many files per class and split', int('--max-per-class', 1))

@@ -15,8 +15,6 @@ import { commandEmbed, commandInfo, commandMain, commandPretrain, commandRetriev
 import { registerEvalCommands } from './eval-commands.js';
 import { registerPlotCommands } from './plot-commands.js';
 
-
-
 export function buildCli(): Command {
   const program = new Command('vatt')
     .description('VATT: Video-Audio-Text Transformer on TensorFlow.js')
@@ -43,7 +41,12 @@ export function buildCli(): Command {
     .option('--warmup <n>', 'warmup steps', int('--warmup'), 50)
     .option('--schedule <kind>', 'code | paper | constant', 'code')
     .option('--drop-rate <x>', 'DropToken rate for video and audio (0 disables)', float('--drop-rate', 0, 0.99), 0.5)
-    .option('--micro-batch <n>', 'clips per forward/backward pass (>= 2; BatchNorm statistics are per micro-batch, so larger is steadier); the loss still uses the whole batch (saves memory)', int('--micro-batch', 2))
+    .option(
+      '--micro-batch <n>',
+      'clips per forward/backward pass (>= 2; BatchNorm statistics are per micro-batch, so larger is steadier); the loss still uses the whole batch ' +
+        '(saves memory)',
+      int('--micro-batch', 2),
+    )
     .option('--checkpoint-layers', 'recompute each Transformer layer in the backward pass: far less memory, ~1.3x compute', false)
     .option('--replicas <n>', 'data parallel: worker threads with one model replica each (wasm uses one core per replica)', int('--replicas', 1), 1)
     .option('--clip-norm <x>', 'global-norm gradient clipping (0 = off)', float('--clip-norm', 0), 0)
@@ -82,10 +85,7 @@ export function buildCli(): Command {
     .addOption(backendOption())
     .action(commandEmbed);
 
-  program
-    .command('info <checkpoint>')
-    .description("print a checkpoint's config, training state and parameter counts")
-    .action(commandInfo);
+  program.command('info <checkpoint>').description("print a checkpoint's config, training state and parameter counts").action(commandInfo);
 
   registerEvalCommands(program);
   registerPlotCommands(program);

@@ -10,7 +10,13 @@ export interface EmbeddedSplits {
   dataset: EmbeddedDataset;
 }
 
-const toClip = (c: EmbeddedClip): Clip => ({ id: c.id, video: c.video, audio: c.audio, captions: c.captions, label: `${c.attributes.color} ${c.attributes.shape} ${c.attributes.motion}` });
+const toClip = (c: EmbeddedClip): Clip => ({
+  id: c.id,
+  video: c.video,
+  audio: c.audio,
+  captions: c.captions,
+  label: `${c.attributes.color} ${c.attributes.shape} ${c.attributes.motion}`,
+});
 
 /** Generates the embedded dataset for `pre` (frames, size, sample rate, clip length) from `seed`. */
 export function embeddedSplits(pre: PreprocessingConfig, seed: number, options: { trainVariants?: number; heldoutCombinations?: number } = {}): EmbeddedSplits {

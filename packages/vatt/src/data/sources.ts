@@ -30,16 +30,29 @@ export async function readSource(spec: string, opts: { evaluation?: boolean } = 
   if (!existsSync(spec)) throw new Error(`--data ${spec}: no such file or directory (expected "embedded", a .jsonl manifest or a dataset directory)`);
   if (statSync(spec).isFile()) {
     if (spec.endsWith('.jsonl')) return { kind: 'manifest', samples: await readManifest(spec) };
-    if (/videodatainfo\.json$|MSRVTT_data\.json$/.test(spec)) return { kind: 'msrvtt', samples: await readMsrVtt({ videodatainfo: spec, videoRoot: videoRootOf(path.dirname(spec)), split: opts.evaluation ? 'test' : undefined }) };
+    if (/videodatainfo\.json$|MSRVTT_data\.json$/.test(spec))
+      return {
+        kind: 'msrvtt',
+        samples: await readMsrVtt({ videodatainfo: spec, videoRoot: videoRootOf(path.dirname(spec)), split: opts.evaluation ? 'test' : undefined }),
+      };
     throw new Error(`--data ${spec}: a file source must be a .jsonl manifest or an MSR-VTT videodatainfo JSON`);
   }
   const names = await fs.readdir(spec);
   const root = videoRootOf(spec);
-  if (names.includes('caption.json')) return { kind: 'howto100m', samples: await readHowTo100M({ captionJson: path.join(spec, 'caption.json'), videoRoot: root }) };
+  if (names.includes('caption.json'))
+    return { kind: 'howto100m', samples: await readHowTo100M({ captionJson: path.join(spec, 'caption.json'), videoRoot: root }) };
   const msr = names.find((n) => /videodatainfo\.json$|^MSRVTT_data\.json$/.test(n));
-  if (msr) return { kind: 'msrvtt', samples: await readMsrVtt({ videodatainfo: path.join(spec, msr), videoRoot: root, split: opts.evaluation ? 'test' : undefined }) };
+  if (msr)
+    return { kind: 'msrvtt', samples: await readMsrVtt({ videodatainfo: path.join(spec, msr), videoRoot: root, split: opts.evaluation ? 'test' : undefined }) };
   if (names.includes('youcookii_annotations_trainval.json')) {
-    return { kind: 'youcook2', samples: await readYouCook2({ annotations: path.join(spec, 'youcookii_annotations_trainval.json'), videoRoot: root, subset: opts.evaluation ? 'validation' : 'training' }) };
+    return {
+      kind: 'youcook2',
+      samples: await readYouCook2({
+        annotations: path.join(spec, 'youcookii_annotations_trainval.json'),
+        videoRoot: root,
+        subset: opts.evaluation ? 'validation' : 'training',
+      }),
+    };
   }
   const manifest = names.find((n) => n.endsWith('.jsonl'));
   if (manifest) return { kind: 'manifest', samples: await readManifest(path.join(spec, manifest)) };
@@ -81,7 +94,11 @@ export function pretrainBatchFromLoader(pre: VattPreprocessor, b: Batch): Pretra
  * uninterrupted run would have seen, with the same augmentation draws (each clip's seed follows its
  * position in the epoch).
  */
-export async function* loaderBatches(samples: readonly Sample[], pre: PreprocessingConfig, opts: { batchSize: number; seed: number; startStep: number; workers?: number; onSkip?: (id: string, reason: string) => void }) {
+export async function* loaderBatches(
+  samples: readonly Sample[],
+  pre: PreprocessingConfig,
+  opts: { batchSize: number; seed: number; startStep: number; workers?: number; onSkip?: (id: string, reason: string) => void },
+) {
   const perEpoch = Math.floor(samples.length / opts.batchSize);
   if (perEpoch < 1) throw new Error(`pretrain: batch size ${opts.batchSize} exceeds the ${samples.length} samples`);
   let epoch = Math.floor(opts.startStep / perEpoch);
@@ -90,7 +107,16 @@ export async function* loaderBatches(samples: readonly Sample[], pre: Preprocess
     const order = Array.from(epochOrder(samples.length, opts.seed, epoch));
     const loader = new BatchLoader(
       order.slice(offset).map((i) => samples[i]),
-      { batchSize: opts.batchSize, clip: clipConfigFor(pre, 'train'), seed: opts.seed * 7919 + epoch, seedOffset: offset, shuffle: false, dropLast: true, workers: opts.workers, onSkip: (s) => opts.onSkip?.(s.id, `${s.code}: ${s.reason}`) },
+      {
+        batchSize: opts.batchSize,
+        clip: clipConfigFor(pre, 'train'),
+        seed: opts.seed * 7919 + epoch,
+        seedOffset: offset,
+        shuffle: false,
+        dropLast: true,
+        workers: opts.workers,
+        onSkip: (s) => opts.onSkip?.(s.id, `${s.code}: ${s.reason}`),
+      },
     );
     for await (const b of loader) yield { batch: b, epoch };
     epoch++;
@@ -99,7 +125,11 @@ export async function* loaderBatches(samples: readonly Sample[], pre: Preprocess
 }
 
 /** Decodes `samples` for evaluation (one centred clip each) as Clips; skipped samples are reported. */
-export async function evaluationClips(samples: readonly Sample[], pre: PreprocessingConfig, opts: { workers?: number } = {}): Promise<{ clips: Clip[]; skipped: Array<{ id: string; reason: string }> }> {
+export async function evaluationClips(
+  samples: readonly Sample[],
+  pre: PreprocessingConfig,
+  opts: { workers?: number } = {},
+): Promise<{ clips: Clip[]; skipped: Array<{ id: string; reason: string }> }> {
   const loader = new BatchLoader(samples, { batchSize: 8, clip: clipConfigFor(pre, 'eval'), shuffle: false, workers: opts.workers });
   const clips: Clip[] = [];
   for await (const b of loader) {
@@ -107,7 +137,13 @@ export async function evaluationClips(samples: readonly Sample[], pre: Preproces
     for (let i = 0; i < n; i++) {
       const vper = b.video!.length / n;
       const aper = b.audio!.length / n;
-      clips.push({ id: b.ids[i], video: b.video!.slice(i * vper, (i + 1) * vper), audio: b.audio!.slice(i * aper, (i + 1) * aper), captions: b.captions[i], label: b.labels[i] === undefined ? undefined : String(b.labels[i]) });
+      clips.push({
+        id: b.ids[i],
+        video: b.video!.slice(i * vper, (i + 1) * vper),
+        audio: b.audio!.slice(i * aper, (i + 1) * aper),
+        captions: b.captions[i],
+        label: b.labels[i] === undefined ? undefined : String(b.labels[i]),
+      });
     }
   }
   return { clips, skipped: loader.stats.skipped.map((s) => ({ id: s.id, reason: `${s.code}: ${s.reason}` })) };

@@ -60,7 +60,11 @@ export class LinearProbeClassifier extends Module {
   readonly componentDropout?: Dropout;
   readonly logits: Dense;
 
-  constructor(readonly featureDim: number, readonly numClasses: number, readonly options: { head?: ProbeHead; rank?: number; dropout?: number } = {}) {
+  constructor(
+    readonly featureDim: number,
+    readonly numClasses: number,
+    readonly options: { head?: ProbeHead; rank?: number; dropout?: number } = {},
+  ) {
     super('linear_probe');
     const head = options.head ?? 'low-rank';
     if (head !== 'low-rank' && head !== 'logistic') throw new Error(`LinearProbeClassifier: head must be "low-rank" or "logistic", got "${head as string}"`);
@@ -88,7 +92,8 @@ export class LinearProbeClassifier extends Module {
 function checkFeatures(d: LabelledFeatures, numClasses: number, what: string): void {
   const n = d.groups ? d.groups.length : d.features.rows;
   if (d.labels.length !== n) throw new Error(`${what}: ${d.labels.length} labels for ${n} examples`);
-  if (d.features.data.length !== d.features.rows * d.features.cols) throw new Error(`${what}: features hold ${d.features.data.length} values, expected ${d.features.rows}x${d.features.cols}`);
+  if (d.features.data.length !== d.features.rows * d.features.cols)
+    throw new Error(`${what}: features hold ${d.features.data.length} values, expected ${d.features.rows}x${d.features.cols}`);
   for (let i = 0; i < n; i++) {
     const y = d.labels[i];
     if (!(Number.isInteger(y) && y >= 0 && y < numClasses)) throw new Error(`${what}: label ${i} = ${y} is outside 0..${numClasses - 1}`);
@@ -96,7 +101,11 @@ function checkFeatures(d: LabelledFeatures, numClasses: number, what: string): v
 }
 
 /** Trains a probe classifier on training rows. The caller disposes the returned classifier. */
-export async function trainLinearProbe(train: LabelledFeatures, numClasses: number, opts: LinearProbeOptions = {}): Promise<{ classifier: LinearProbeClassifier; losses: number[] }> {
+export async function trainLinearProbe(
+  train: LabelledFeatures,
+  numClasses: number,
+  opts: LinearProbeOptions = {},
+): Promise<{ classifier: LinearProbeClassifier; losses: number[] }> {
   checkFeatures({ ...train, groups: undefined }, numClasses, 'trainLinearProbe');
   const n = train.features.rows;
   const bs = Math.min(opts.batchSize ?? 64, n);
@@ -174,9 +183,15 @@ export interface LinearProbeReport {
 }
 
 /** Trains a probe on `train` and evaluates top-1 / top-5 on `test` (multi-clip averaged). */
-export async function linearProbe(train: LabelledFeatures, test: LabelledFeatures, numClasses: number, opts: LinearProbeOptions = {}): Promise<LinearProbeReport> {
+export async function linearProbe(
+  train: LabelledFeatures,
+  test: LabelledFeatures,
+  numClasses: number,
+  opts: LinearProbeOptions = {},
+): Promise<LinearProbeReport> {
   checkFeatures(test, numClasses, 'linearProbe test set');
-  if (test.features.cols !== train.features.cols) throw new Error(`linearProbe: test features have ${test.features.cols} dims, training ${train.features.cols}`);
+  if (test.features.cols !== train.features.cols)
+    throw new Error(`linearProbe: test features have ${test.features.cols} dims, training ${train.features.cols}`);
   const { classifier, losses } = await trainLinearProbe(train, numClasses, opts);
   try {
     const probabilities = probeProbabilities(classifier, test.features, test.groups);

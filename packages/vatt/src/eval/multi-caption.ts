@@ -127,14 +127,24 @@ export function multiCaptionMetrics(sim: SimilarityMatrix): { textToVideo: Retri
 }
 
 /** Similarity of per-clip video and per-caption text S_vt embeddings, grouped into videos. */
-export function multiCaptionSimilarity(clipEmbeddings: Matrix, clipsPerVideo: readonly number[], captionEmbeddings: Matrix, captionVideo: Int32Array): SimilarityMatrix {
+export function multiCaptionSimilarity(
+  clipEmbeddings: Matrix,
+  clipsPerVideo: readonly number[],
+  captionEmbeddings: Matrix,
+  captionVideo: Int32Array,
+): SimilarityMatrix {
   const videos = averageGroups(clipEmbeddings, clipsPerVideo);
   const text = l2NormalizeRows({ ...captionEmbeddings, data: Float32Array.from(captionEmbeddings.data) });
   return { data: dotRows(text, videos), rows: text.rows, cols: videos.rows, captionVideo };
 }
 
 /** Encodes every clip and caption and scores both retrieval directions. */
-export async function multiCaptionRetrieval(model: VATT, pre: VattPreprocessor, videos: readonly VideoWithCaptions[], opts: EncodeOptions = {}): Promise<MultiCaptionReport> {
+export async function multiCaptionRetrieval(
+  model: VATT,
+  pre: VattPreprocessor,
+  videos: readonly VideoWithCaptions[],
+  opts: EncodeOptions = {},
+): Promise<MultiCaptionReport> {
   if (videos.length < 2) throw new Error(`multiCaptionRetrieval: needs at least 2 videos, got ${videos.length}`);
   videos.forEach((v, j) => {
     if (!v.clips.length) throw new Error(`multiCaptionRetrieval: video ${v.id ?? j} has no clips`);
@@ -145,8 +155,19 @@ export async function multiCaptionRetrieval(model: VATT, pre: VattPreprocessor, 
   const captionVideo = Int32Array.from(videos.flatMap((v, j) => v.captions.map(() => j)));
   const ve = await encodeVideo(model, pre, clips, opts);
   const te = await encodeText(model, pre, captions, opts);
-  const similarity = multiCaptionSimilarity(ve.vt, videos.map((v) => v.clips.length), te.vt, captionVideo);
-  return { numVideos: videos.length, numCaptions: captions.length, clipsPerVideo: Math.max(...videos.map((v) => v.clips.length)), ...multiCaptionMetrics(similarity), similarity };
+  const similarity = multiCaptionSimilarity(
+    ve.vt,
+    videos.map((v) => v.clips.length),
+    te.vt,
+    captionVideo,
+  );
+  return {
+    numVideos: videos.length,
+    numCaptions: captions.length,
+    clipsPerVideo: Math.max(...videos.map((v) => v.clips.length)),
+    ...multiCaptionMetrics(similarity),
+    similarity,
+  };
 }
 
 /**
@@ -171,7 +192,8 @@ export function npyToMatrix(bytes: Uint8Array): Matrix {
   const len = new DataView(bytes.buffer, bytes.byteOffset).getUint16(8, true);
   const header = String.fromCharCode(...bytes.subarray(10, 10 + len));
   const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
-  if (!header.includes("'<f4'") || !shape || header.includes("'fortran_order': True")) throw new Error(`npyToMatrix: expected a C-order 2-D '<f4' array, header ${header.trim()}`);
+  if (!header.includes("'<f4'") || !shape || header.includes("'fortran_order': True"))
+    throw new Error(`npyToMatrix: expected a C-order 2-D '<f4' array, header ${header.trim()}`);
   const rows = Number(shape[1]);
   const cols = Number(shape[2]);
   const view = new DataView(bytes.buffer, bytes.byteOffset + 10 + len);
@@ -182,8 +204,20 @@ export function npyToMatrix(bytes: Uint8Array): Matrix {
 /** A printable table of a multi-caption report next to chance. */
 export function formatMultiCaption(r: MultiCaptionReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(7);
-  const row = (name: string, m: RetrievalMetrics) => [name, pct(m.R1), pct(m.R5), pct(m.R10), m.MedR.toFixed(1), m.MeanR.toFixed(1), `| ${pct(m.chance.R1)}`, m.chance.MedR.toFixed(1)];
+  const row = (name: string, m: RetrievalMetrics) => [
+    name,
+    pct(m.R1),
+    pct(m.R5),
+    pct(m.R10),
+    m.MedR.toFixed(1),
+    m.MeanR.toFixed(1),
+    `| ${pct(m.chance.R1)}`,
+    m.chance.MedR.toFixed(1),
+  ];
   const rows = [['task', 'R@1', 'R@5', 'R@10', 'MedR', 'MeanR', '| chance R@1', 'MedR'], row('text->video', r.textToVideo), row('video->text', r.videoToText)];
   const widths = rows[0].map((_, c) => Math.max(...rows.map((x) => x[c].length)));
-  return [`retrieval: ${r.numVideos} videos x ${r.clipsPerVideo} clip(s), ${r.numCaptions} captions`, ...rows.map((x) => x.map((cell, c) => cell.padStart(widths[c])).join('  '))].join('\n');
+  return [
+    `retrieval: ${r.numVideos} videos x ${r.clipsPerVideo} clip(s), ${r.numCaptions} captions`,
+    ...rows.map((x) => x.map((cell, c) => cell.padStart(widths[c])).join('  ')),
+  ].join('\n');
 }

@@ -19,9 +19,24 @@ export interface ZeroShotReport {
 export async function zeroShotRetrieval(model: VATT, pre: VattPreprocessor, clips: readonly Clip[], opts: EncodeOptions = {}): Promise<ZeroShotReport> {
   const n = clips.length;
   if (n < 2) throw new Error(`zero-shot retrieval needs at least 2 clips, got ${n}`);
-  const v = await encodeVideo(model, pre, clips.map((c) => c.video), opts);
-  const a = await encodeAudio(model, pre, clips.map((c) => c.audio), opts);
-  const t = await encodeText(model, pre, clips.map((c) => c.captions[0] ?? ''), opts);
+  const v = await encodeVideo(
+    model,
+    pre,
+    clips.map((c) => c.video),
+    opts,
+  );
+  const a = await encodeAudio(
+    model,
+    pre,
+    clips.map((c) => c.audio),
+    opts,
+  );
+  const t = await encodeText(
+    model,
+    pre,
+    clips.map((c) => c.captions[0] ?? ''),
+    opts,
+  );
   const identity = Int32Array.from({ length: n }, (_, i) => i);
   const tv = similarity(t.vt, v.vt);
   const vt = similarity(v.vt, t.vt);
@@ -39,7 +54,13 @@ export function formatZeroShot(r: ZeroShotReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`.padStart(7);
   const rows = [
     ['task', 'R@1', 'R@5', 'R@10', 'MedR', '|', 'chance R@1', 'R@5', 'R@10', 'MedR'],
-    ...([['text->video', r.textToVideo], ['video->text', r.videoToText], ['video->audio', r.videoToAudio]] as const).map(([name, m]) => [
+    ...(
+      [
+        ['text->video', r.textToVideo],
+        ['video->text', r.videoToText],
+        ['video->audio', r.videoToAudio],
+      ] as const
+    ).map(([name, m]) => [
       name,
       pct(m.R1),
       pct(m.R5),

@@ -58,9 +58,16 @@ abstract class BackboneClassifier extends Module {
   readonly dropout: Dropout;
   readonly classifier: Dense;
 
-  protected constructor(name: string, readonly config: ClassifierConfig, dModel: number, kernelInit: initializers.Initializer, biasInit: initializers.Initializer) {
+  protected constructor(
+    name: string,
+    readonly config: ClassifierConfig,
+    dModel: number,
+    kernelInit: initializers.Initializer,
+    biasInit: initializers.Initializer,
+  ) {
     super(name);
-    if (!(Number.isInteger(config.numClasses) && config.numClasses >= 2)) throw new Error(`${name}: numClasses must be an integer >= 2, got ${config.numClasses}`);
+    if (!(Number.isInteger(config.numClasses) && config.numClasses >= 2))
+      throw new Error(`${name}: numClasses must be an integer >= 2, got ${config.numClasses}`);
     this.dropout = this.child(new Dropout(config.dropout, 'dropout'));
     this.classifier = this.child(new Dense('classifier', dModel, config.numClasses, { kernelInit, biasInit }));
   }
@@ -80,7 +87,12 @@ export class VideoClassifier extends BackboneClassifier {
   readonly backbone: VideoTransformer;
 
   constructor(backbone: VideoBackboneConfig, opts: ClassifierOptions) {
-    const config: ClassifierConfig = { kind: 'video-classifier', backbone: backboneWithoutDropToken(backbone, opts.dropToken ?? false), numClasses: opts.numClasses, dropout: opts.dropout ?? 0.5 };
+    const config: ClassifierConfig = {
+      kind: 'video-classifier',
+      backbone: backboneWithoutDropToken(backbone, opts.dropToken ?? false),
+      numClasses: opts.numClasses,
+      dropout: opts.dropout ?? 0.5,
+    };
     super('video_classifier', config, backbone.postProjectionDim ?? backbone.dModel, initializers.glorotNormal, initializers.zeros);
     this.backbone = this.child(new VideoTransformer(config.backbone as VideoBackboneConfig, { name: 'video' }));
   }
@@ -104,9 +116,20 @@ export class AudioClassifier extends BackboneClassifier {
   readonly backbone: AudioTransformer;
 
   constructor(backbone: AudioBackboneConfig, opts: ClassifierOptions) {
-    const config: ClassifierConfig = { kind: 'audio-classifier', backbone: backboneWithoutDropToken(backbone, opts.dropToken ?? false), numClasses: opts.numClasses, dropout: opts.dropout ?? 0 };
+    const config: ClassifierConfig = {
+      kind: 'audio-classifier',
+      backbone: backboneWithoutDropToken(backbone, opts.dropToken ?? false),
+      numClasses: opts.numClasses,
+      dropout: opts.dropout ?? 0,
+    };
     // Bias -log(C-1): every class starts at probability 1/C (spec 8.2).
-    super('audio_classifier', config, backbone.postProjectionDim ?? backbone.dModel, initializers.glorotUniform, initializers.constant(-Math.log(Math.max(1, opts.numClasses - 1))));
+    super(
+      'audio_classifier',
+      config,
+      backbone.postProjectionDim ?? backbone.dModel,
+      initializers.glorotUniform,
+      initializers.constant(-Math.log(Math.max(1, opts.numClasses - 1))),
+    );
     this.backbone = this.child(new AudioTransformer(config.backbone as AudioBackboneConfig, { name: 'audio' }));
   }
 

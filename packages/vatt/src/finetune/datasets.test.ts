@@ -33,9 +33,15 @@ test('ESC-50: 50-class layout read with its category names, one fold held out, m
   mkdirSync(path.join(root, 'meta'), { recursive: true });
   mkdirSync(path.join(root, 'audio'));
   const rows = ['filename,fold,target,category,esc10,src_file,take'];
-  const kinds: Array<[string, number, string]> = [['bd', 31, 'mouse_click'], ['elec', 7, 'insects'], ['tabla', 0, 'dog']];
+  const kinds: Array<[string, number, string]> = [
+    ['bd', 31, 'mouse_click'],
+    ['elec', 7, 'insects'],
+    ['tabla', 0, 'dog'],
+  ];
   for (const [prefix, target, category] of kinds) {
-    const files = readdirSync(SONIC).filter((f) => f.startsWith(`${prefix}_`)).slice(0, 4);
+    const files = readdirSync(SONIC)
+      .filter((f) => f.startsWith(`${prefix}_`))
+      .slice(0, 4);
     files.forEach((f, i) => {
       const name = `${i + 1}-${prefix}${i}-A-${target}.wav`; // ffmpeg reads the FLAC inside whatever the name
       symlinkSync(path.join(SONIC, f), path.join(root, 'audio', name));

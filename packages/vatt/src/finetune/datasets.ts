@@ -51,7 +51,14 @@ function capPerClass(samples: Sample[], cap: number): Sample[] {
   });
 }
 
-async function examplesOf(samples: Sample[], labelOf: (s: Sample) => number, modality: Modality, pre: PreprocessingConfig, clips: number, test: boolean): Promise<{ examples: ClassificationExample[]; missing: string[] }> {
+async function examplesOf(
+  samples: Sample[],
+  labelOf: (s: Sample) => number,
+  modality: Modality,
+  pre: PreprocessingConfig,
+  clips: number,
+  test: boolean,
+): Promise<{ examples: ClassificationExample[]; missing: string[] }> {
   const examples: ClassificationExample[] = [];
   const missing: string[] = [];
   for (const s of samples) {
@@ -82,7 +89,8 @@ async function build(
   pre: PreprocessingConfig,
   opts: SourceOptions,
 ): Promise<LabelledSource> {
-  if (modality === 'video' && pre.video.height !== pre.video.width) throw new Error(`${description}: video datasets need a square model input, got ${pre.video.height}x${pre.video.width}`);
+  if (modality === 'video' && pre.video.height !== pre.video.width)
+    throw new Error(`${description}: video datasets need a square model input, got ${pre.video.height}x${pre.video.width}`);
   const cap = opts.maxPerClass ?? 40;
   const clips = opts.clips ?? 4;
   const train = await examplesOf(capPerClass(split.train, cap), labelOf, modality, pre, clips, false);
@@ -90,7 +98,10 @@ async function build(
   const missing = train.missing.length + test.missing.length;
   if (!train.examples.length || !test.examples.length) {
     const example = [...train.missing, ...test.missing][0];
-    throw new Error(`${description}: no ${!train.examples.length ? 'training' : 'test'} examples could be read (${missing} media files missing${example ? `, e.g. ${example}` : ''})`);
+    throw new Error(
+      `${description}: no ${!train.examples.length ? 'training' : 'test'} examples could be read (${missing} media files ` +
+        `missing${example ? `, e.g. ${example}` : ''})`,
+    );
   }
   const note = missing ? `; ${missing} samples skipped (media file missing)` : '';
   return { description: `${description}${note}`, modality, classes, train: train.examples, test: test.examples, preprocessing: pre };
@@ -106,7 +117,15 @@ export async function loadDatasetSource(dir: string, layout: DatasetLayout, pre:
       const names = new Map(rows.map(({ record }) => [Number(record.target), record.category]));
       const targets = [...names.keys()].sort((a, b) => a - b);
       const index = new Map(targets.map((t, i) => [t, i]));
-      return build(`ESC-50 in ${dir}, fold ${fold} held out`, 'audio', targets.map((t) => names.get(t)!), leaveOneFoldOut(samples, fold), (s) => index.get(Number(s.label))!, pre, opts);
+      return build(
+        `ESC-50 in ${dir}, fold ${fold} held out`,
+        'audio',
+        targets.map((t) => names.get(t)!),
+        leaveOneFoldOut(samples, fold),
+        (s) => index.get(Number(s.label))!,
+        pre,
+        opts,
+      );
     }
     case 'ucf101': {
       const split = checkSplit(opts.split, 3, 'UCF101') as 1 | 2 | 3;
@@ -116,7 +135,10 @@ export async function loadDatasetSource(dir: string, layout: DatasetLayout, pre:
     }
     case 'hmdb51': {
       const split = checkSplit(opts.split, 3, 'HMDB51') as 1 | 2 | 3;
-      const splitDir = path.join(dir, HMDB_SPLIT_DIRS.find((d) => existsSync(path.join(dir, d)))!);
+      const splitDir = path.join(
+        dir,
+        HMDB_SPLIT_DIRS.find((d) => existsSync(path.join(dir, d)))!,
+      );
       const { train, test } = await readHmdb51Split({ splitDir, videoRoot: dir, split });
       const classes = [...new Set([...train, ...test].map((s) => String(s.label)))].sort();
       const index = new Map(classes.map((c, i) => [c, i]));
@@ -132,7 +154,12 @@ export async function loadDatasetSource(dir: string, layout: DatasetLayout, pre:
         // Per-label folders when the first labelled row's folder exists.
         const flat = await readKinetics({ csv, videoRoot: root });
         const first = flat.find((s) => s.label !== undefined);
-        const byLabel = first && (await fs.stat(path.join(root, String(first.label))).then((st) => st.isDirectory(), () => false));
+        const byLabel =
+          first &&
+          (await fs.stat(path.join(root, String(first.label))).then(
+            (st) => st.isDirectory(),
+            () => false,
+          ));
         return (byLabel ? await readKinetics({ csv, videoRoot: root, layout: 'byLabel' }) : flat).filter((s) => s.label !== undefined);
       };
       const train = await read(path.join(dir, 'train.csv'), rootFor('train'));
@@ -140,7 +167,15 @@ export async function loadDatasetSource(dir: string, layout: DatasetLayout, pre:
       const classes = [...new Set(train.map((s) => String(s.label)))].sort();
       const index = new Map(classes.map((c, i) => [c, i]));
       const known = (s: Sample) => index.has(String(s.label));
-      return build(`Kinetics in ${dir}, train / ${path.basename(valCsv)}`, 'video', classes, { train, test: test.filter(known) }, (s) => index.get(String(s.label))!, pre, opts);
+      return build(
+        `Kinetics in ${dir}, train / ${path.basename(valCsv)}`,
+        'video',
+        classes,
+        { train, test: test.filter(known) },
+        (s) => index.get(String(s.label))!,
+        pre,
+        opts,
+      );
     }
   }
 }

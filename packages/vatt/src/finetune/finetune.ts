@@ -83,7 +83,12 @@ function targetsOf(labels: ReadonlyArray<number | readonly number[]>, numClasses
 }
 
 /** Logits of a batch of views (eval or train mode as the classifier is set). */
-function logitsOf(clf: Classifier, pre: VattPreprocessor, views: ReadonlyArray<Uint8Array | Float32Array>, mixTargets?: { targets: tf.Tensor2D; alpha: number }): { logits: tf.Tensor2D; targets?: tf.Tensor2D } {
+function logitsOf(
+  clf: Classifier,
+  pre: VattPreprocessor,
+  views: ReadonlyArray<Uint8Array | Float32Array>,
+  mixTargets?: { targets: tf.Tensor2D; alpha: number },
+): { logits: tf.Tensor2D; targets?: tf.Tensor2D } {
   if (clf instanceof VideoClassifier) {
     const { patches, grid } = pre.videoPatches(views as Uint8Array[]);
     const logits = clf.apply(patches, grid);
@@ -104,9 +109,13 @@ function logitsOf(clf: Classifier, pre: VattPreprocessor, views: ReadonlyArray<U
   return { logits, targets };
 }
 
-
 /** Trains `clf` in place. Returns the per-step results and the last checkpoint (when `outDir` is set). */
-export async function finetuneClassifier(clf: Classifier, pre: VattPreprocessor, train: readonly ClassificationExample[], opts: FinetuneOptions): Promise<{ history: StepResult[]; lastCheckpoint: string | null }> {
+export async function finetuneClassifier(
+  clf: Classifier,
+  pre: VattPreprocessor,
+  train: readonly ClassificationExample[],
+  opts: FinetuneOptions,
+): Promise<{ history: StepResult[]; lastCheckpoint: string | null }> {
   const { steps, batchSize } = opts;
   if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`finetune: steps must be a positive integer, got ${steps}`);
   if (!train.length) throw new Error('finetune: no training examples');
@@ -142,10 +151,15 @@ export async function finetuneClassifier(clf: Classifier, pre: VattPreprocessor,
       const { indices } = batchIndices(train.length, Math.min(batchSize, train.length), seed, trainer.step);
       const examples = indices.map((i) => train[i]);
       const views = examples.map((e) => e.views[Math.floor(random.nextFloat() * e.views.length)]);
-      const targets = targetsOf(examples.map((e) => e.label), numClasses);
+      const targets = targetsOf(
+        examples.map((e) => e.label),
+        numClasses,
+      );
       const r = await trainer.trainStep(() => {
         const out = logitsOf(clf, pre, views, video ? undefined : { targets, alpha: opts.mixupAlpha ?? 5 });
-        const loss = video ? labelSmoothedCrossEntropy(out.logits, targets, opts.labelSmoothing ?? 0.1) : classBalancedSigmoidCrossEntropy(out.logits, out.targets ?? targets);
+        const loss = video
+          ? labelSmoothedCrossEntropy(out.logits, targets, opts.labelSmoothing ?? 0.1)
+          : classBalancedSigmoidCrossEntropy(out.logits, out.targets ?? targets);
         return { loss };
       });
       targets.dispose();
@@ -153,7 +167,13 @@ export async function finetuneClassifier(clf: Classifier, pre: VattPreprocessor,
       opts.onStep?.(r);
       if (manager && (trainer.step % (opts.checkpointEvery ?? 100) === 0 || trainer.step === steps)) {
         const state: FinetuneState = { ...trainer.state(), seed, randomState: random.getRandomState(), ...(opts.classes ? { classes: opts.classes } : {}) };
-        lastCheckpoint = await manager.save(trainer.step, { modelConfig: clf.config, preprocessing: pre.config, training: state, weights: clf.namedWeights(), optimizer: await trainer.optimizerWeights() });
+        lastCheckpoint = await manager.save(trainer.step, {
+          modelConfig: clf.config,
+          preprocessing: pre.config,
+          training: state,
+          weights: clf.namedWeights(),
+          optimizer: await trainer.optimizerWeights(),
+        });
       }
     }
   } finally {
@@ -175,7 +195,12 @@ export interface ClassifierEvaluation {
 }
 
 /** Multi-view evaluation: every view's logits, averaged per example (spec 8.1 `PredictionAggregator`). */
-export async function evaluateClassifier(clf: Classifier, pre: VattPreprocessor, test: readonly ClassificationExample[], opts: { batchSize?: number } = {}): Promise<ClassifierEvaluation> {
+export async function evaluateClassifier(
+  clf: Classifier,
+  pre: VattPreprocessor,
+  test: readonly ClassificationExample[],
+  opts: { batchSize?: number } = {},
+): Promise<ClassifierEvaluation> {
   if (!test.length) throw new Error('evaluateClassifier: no examples');
   const was = clf.training;
   clf.eval();
@@ -192,12 +217,23 @@ export async function evaluateClassifier(clf: Classifier, pre: VattPreprocessor,
   } finally {
     clf.train(was);
   }
-  const logits = averageRows({ data: all, rows: views.length, cols: c }, test.map((e) => e.views.length));
+  const logits = averageRows(
+    { data: all, rows: views.length, cols: c },
+    test.map((e) => e.views.length),
+  );
   const single = test.every((e) => typeof e.label === 'number');
   const result: ClassifierEvaluation = { numExamples: test.length, logits, viewsPerExample: Math.max(...test.map((e) => e.views.length)) };
-  if (single) result.classification = classificationMetrics(logits.data, test.map((e) => e.label as number), c);
+  if (single)
+    result.classification = classificationMetrics(
+      logits.data,
+      test.map((e) => e.label as number),
+      c,
+    );
   if (clf instanceof AudioClassifier) {
-    const t = targetsOf(test.map((e) => e.label), c);
+    const t = targetsOf(
+      test.map((e) => e.label),
+      c,
+    );
     result.multiLabel = multiLabelMetrics(logits.data, t.dataSync(), test.length, c);
     t.dispose();
   }
@@ -214,7 +250,8 @@ export interface LoadedClassifier {
 export async function loadClassifier(dir: string): Promise<LoadedClassifier> {
   const c = await loadCheckpoint<ClassifierConfig, PreprocessingConfig, FinetuneState>(dir);
   try {
-    if (!isClassifierConfig(c.modelConfig)) throw new Error(`checkpoint ${dir} is not a fine-tuned classifier (no video-classifier / audio-classifier config); load it with loadVatt`);
+    if (!isClassifierConfig(c.modelConfig))
+      throw new Error(`checkpoint ${dir} is not a fine-tuned classifier (no video-classifier / audio-classifier config); load it with loadVatt`);
     const classifier = classifierFromConfig(c.modelConfig);
     classifier.loadWeights(c.weights);
     classifier.eval();

@@ -13,7 +13,8 @@ import { random } from '@vatt/transformer';
  * const loss = labelSmoothedCrossEntropy(logits, oneHot, 0.1);
  */
 export function labelSmoothedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D, smoothing = 0.1): tf.Scalar {
-  if (logits.shape.join() !== targets.shape.join()) throw new Error(`labelSmoothedCrossEntropy: logits [${logits.shape}] and targets [${targets.shape}] differ`);
+  if (logits.shape.join() !== targets.shape.join())
+    throw new Error(`labelSmoothedCrossEntropy: logits [${logits.shape}] and targets [${targets.shape}] differ`);
   if (!(smoothing >= 0 && smoothing < 1)) throw new Error(`labelSmoothedCrossEntropy: smoothing must be in [0, 1), got ${smoothing}`);
   const c = logits.shape[1];
   return tf.tidy(() => {
@@ -28,7 +29,8 @@ export function labelSmoothedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tenso
  * (rare classes weigh more; 0/0 counts as 0), then the mean over the batch. Works with soft (mixup) targets.
  */
 export function classBalancedSigmoidCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
-  if (logits.shape.join() !== targets.shape.join()) throw new Error(`classBalancedSigmoidCrossEntropy: logits [${logits.shape}] and targets [${targets.shape}] differ`);
+  if (logits.shape.join() !== targets.shape.join())
+    throw new Error(`classBalancedSigmoidCrossEntropy: logits [${logits.shape}] and targets [${targets.shape}] differ`);
   return tf.tidy(() => {
     // Stable BCE with logits: max(x, 0) - x*y + log(1 + exp(-|x|)).
     const bce = tf.add(tf.sub(tf.relu(logits), tf.mul(logits, targets)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))));

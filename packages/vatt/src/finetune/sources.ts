@@ -90,9 +90,28 @@ function embeddedSource(pre: PreprocessingConfig, opts: SourceOptions): Labelled
   if (!classes) throw new Error(`--label must be one of ${Object.keys(EMBEDDED_LABELS).join(', ')}, got "${label}"`);
   const modality = opts.modality ?? 'video';
   if (modality !== 'video' && modality !== 'audio') throw new Error(`--modality must be video or audio, got "${modality as string}"`);
-  const d = new EmbeddedDataset({ seed: opts.seed ?? 0, frames: pre.video.frames, height: pre.video.height, width: pre.video.width, fps: pre.video.fps, sampleRate: pre.audio.sampleRate, samples: pre.audio.samples, numCandidates: pre.text.numCandidates });
-  const toExample = (c: (typeof d.train)[number]): ClassificationExample => ({ views: [modality === 'video' ? c.video : c.audio], label: classes.indexOf(c.attributes[label]) });
-  return { description: `embedded dataset, label = ${label}, ${modality} tower`, modality, classes: [...classes], train: d.train.map(toExample), test: d.heldout.map(toExample), preprocessing: pre };
+  const d = new EmbeddedDataset({
+    seed: opts.seed ?? 0,
+    frames: pre.video.frames,
+    height: pre.video.height,
+    width: pre.video.width,
+    fps: pre.video.fps,
+    sampleRate: pre.audio.sampleRate,
+    samples: pre.audio.samples,
+    numCandidates: pre.text.numCandidates,
+  });
+  const toExample = (c: (typeof d.train)[number]): ClassificationExample => ({
+    views: [modality === 'video' ? c.video : c.audio],
+    label: classes.indexOf(c.attributes[label]),
+  });
+  return {
+    description: `embedded dataset, label = ${label}, ${modality} tower`,
+    modality,
+    classes: [...classes],
+    train: d.train.map(toExample),
+    test: d.heldout.map(toExample),
+    preprocessing: pre,
+  };
 }
 
 async function directorySource(dir: string, pre: PreprocessingConfig, opts: SourceOptions): Promise<LabelledSource> {
@@ -102,7 +121,13 @@ async function directorySource(dir: string, pre: PreprocessingConfig, opts: Sour
   } catch {
     throw new Error(`--data ${dir}: not "embedded" and not a readable directory`);
   }
-  const classes = (await Promise.all(entries.map(async (e) => (e.isDirectory() || (e.isSymbolicLink() && (await fs.stat(path.join(dir, e.name))).isDirectory()) ? e.name : null)))).filter((n): n is string => n !== null).sort();
+  const classes = (
+    await Promise.all(
+      entries.map(async (e) => (e.isDirectory() || (e.isSymbolicLink() && (await fs.stat(path.join(dir, e.name))).isDirectory()) ? e.name : null)),
+    )
+  )
+    .filter((n): n is string => n !== null)
+    .sort();
   if (classes.length < 2) throw new Error(`--data ${dir}: expected one sub-directory per class (at least 2), found ${classes.length}`);
   const listed = await Promise.all(classes.map((c) => walk(path.join(dir, c))));
   const audio = listed.flat().filter((f) => AUDIO_EXT.test(f)).length;
@@ -134,5 +159,12 @@ async function directorySource(dir: string, pre: PreprocessingConfig, opts: Sour
     }
   }
   if (!train.length || !test.length) throw new Error(`--data ${dir}: too few files for a train/test split (${train.length} train, ${test.length} test)`);
-  return { description: `${dir}: ${classes.length} classes of ${modality === 'audio' ? 'audio files' : 'images (single-frame videos)'}`, modality, classes, train, test, preprocessing };
+  return {
+    description: `${dir}: ${classes.length} classes of ${modality === 'audio' ? 'audio files' : 'images (single-frame videos)'}`,
+    modality,
+    classes,
+    train,
+    test,
+    preprocessing,
+  };
 }

@@ -34,7 +34,14 @@ export function uniformStarts(total: number, length: number, n: number): number[
  * end of the longer side) from a uint8 video [T, H, W, 3]: `numClips * 3` clips [clipFrames, size, size, 3]
  * in clip-major order. Videos shorter than a clip repeat their last frame.
  */
-export function multiViewClips(video: Uint8Array, shape: readonly [number, number, number], clipFrames: number, size: number, numClips = 4, numCrops: 1 | 3 = 3): Uint8Array[] {
+export function multiViewClips(
+  video: Uint8Array,
+  shape: readonly [number, number, number],
+  clipFrames: number,
+  size: number,
+  numClips = 4,
+  numCrops: 1 | 3 = 3,
+): Uint8Array[] {
   const [t, h, w] = shape;
   if (video.length !== t * h * w * 3) throw new Error(`multiViewClips: video has ${video.length} values, expected ${t}x${h}x${w}x3`);
   const crops = numCrops === 3 ? threeCrops(h, w, size) : [threeCrops(h, w, size)[1]];
@@ -46,7 +53,7 @@ export function multiViewClips(video: Uint8Array, shape: readonly [number, numbe
         const src = Math.min(t - 1, start + f);
         for (let y = 0; y < size; y++) {
           const from = ((src * h + c.top + y) * w + c.left) * 3;
-          clip.set(video.subarray(from, from + size * 3), ((f * size + y) * size) * 3);
+          clip.set(video.subarray(from, from + size * 3), (f * size + y) * size * 3);
         }
       }
       out.push(clip);

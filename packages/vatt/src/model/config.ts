@@ -76,7 +76,14 @@ export interface VattPreset {
 
 const tinyText = (): TextBackboneConfig => textConfig(TINY, TINY_TEXT_INPUT, { trainableEmbeddings: true });
 
-function preset(variant: VattConfig['variant'], video: TransformerSize, audio: TransformerSize, text: TextBackboneConfig, head: HeadConfig = DEFAULT_FAC_HEAD, audioInput?: SpectrogramInputConfig): VattConfig {
+function preset(
+  variant: VattConfig['variant'],
+  video: TransformerSize,
+  audio: TransformerSize,
+  text: TextBackboneConfig,
+  head: HeadConfig = DEFAULT_FAC_HEAD,
+  audioInput?: SpectrogramInputConfig,
+): VattConfig {
   return {
     variant,
     video: videoConfig(video),
@@ -96,7 +103,13 @@ const OFFICIAL_PREPROCESSING: PreprocessingConfig = {
 
 /** The tiny model's input: 8 frames of 32x32 at 10 fps, 4096 audio samples at 5120 Hz (0.8 s), 8 words. */
 const TINY_PREPROCESSING: PreprocessingConfig = {
-  video: { frames: TINY_VIDEO_INPUT.frames, height: TINY_VIDEO_INPUT.height, width: TINY_VIDEO_INPUT.width, patchSize: [...TINY_VIDEO_INPUT.patchSize] as [number, number, number], fps: 10 },
+  video: {
+    frames: TINY_VIDEO_INPUT.frames,
+    height: TINY_VIDEO_INPUT.height,
+    width: TINY_VIDEO_INPUT.width,
+    patchSize: [...TINY_VIDEO_INPUT.patchSize] as [number, number, number],
+    fps: 10,
+  },
   audio: { samples: TINY_AUDIO_INPUT.samples, patchSize: TINY_AUDIO_INPUT.patchSize, sampleRate: 5120 },
   text: { maxTokens: TINY_TEXT_INPUT.maxTokens, numCandidates: 5 },
 };
@@ -106,9 +119,29 @@ const TINY_PREPROCESSING: PreprocessingConfig = {
  * 7600 Hz, magnitude, no centering, min-max to [0, 1]): 153,600 samples give 149 frames, of which
  * 144 = 9 patches of 16 are used, x 16 patches of 5 mel bins = the 9 x 16 positional table.
  */
-const OFFICIAL_SPECTROGRAM: SpectrogramPreprocessing = { nFft: 2048, hopLength: 1024, nMels: 80, patchSize: [16, 5], center: false, power: 1, fMin: 80, fMax: 7600, normalize: 'minmax' };
+const OFFICIAL_SPECTROGRAM: SpectrogramPreprocessing = {
+  nFft: 2048,
+  hopLength: 1024,
+  nMels: 80,
+  patchSize: [16, 5],
+  center: false,
+  power: 1,
+  fMin: 80,
+  fMax: 7600,
+  normalize: 'minmax',
+};
 /** Tiny SpT: 4096 samples at 5120 Hz, 256-sample STFT, hop 64, 40 mel bins -> 61 frames, 48 used: 3 x 8 patches of 16 x 5. */
-const TINY_SPECTROGRAM: SpectrogramPreprocessing = { nFft: 256, hopLength: 64, nMels: 40, patchSize: [16, 5], center: false, power: 1, fMin: 40, fMax: 2560, normalize: 'minmax' };
+const TINY_SPECTROGRAM: SpectrogramPreprocessing = {
+  nFft: 256,
+  hopLength: 64,
+  nMels: 40,
+  patchSize: [16, 5],
+  center: false,
+  power: 1,
+  fMin: 40,
+  fMax: 2560,
+  normalize: 'minmax',
+};
 
 function tinyModel(variant: VattConfig['variant'], spectrogram = false): VattConfig {
   return {
@@ -134,13 +167,19 @@ export function getPreset(name: PresetName): VattPreset {
     case 'tiny-ma':
       return { model: tinyModel('modality-agnostic'), preprocessing: structuredClone(TINY_PREPROCESSING) };
     case 'tiny-spt':
-      return { model: tinyModel('modality-specific', true), preprocessing: { ...structuredClone(TINY_PREPROCESSING), audio: { ...TINY_PREPROCESSING.audio, spectrogram: structuredClone(TINY_SPECTROGRAM) } } };
+      return {
+        model: tinyModel('modality-specific', true),
+        preprocessing: { ...structuredClone(TINY_PREPROCESSING), audio: { ...TINY_PREPROCESSING.audio, spectrogram: structuredClone(TINY_SPECTROGRAM) } },
+      };
     case 'bbs':
       return { model: preset('modality-specific', BASE, BASE, textConfig(T5_SMALL)), preprocessing: structuredClone(OFFICIAL_PREPROCESSING) };
     case 'bbs-spt':
       return {
         model: preset('modality-specific', BASE, BASE, textConfig(T5_SMALL), DEFAULT_FAC_HEAD, SPECTROGRAM_INPUT),
-        preprocessing: { ...structuredClone(OFFICIAL_PREPROCESSING), audio: { ...OFFICIAL_PREPROCESSING.audio, spectrogram: structuredClone(OFFICIAL_SPECTROGRAM) } },
+        preprocessing: {
+          ...structuredClone(OFFICIAL_PREPROCESSING),
+          audio: { ...OFFICIAL_PREPROCESSING.audio, spectrogram: structuredClone(OFFICIAL_SPECTROGRAM) },
+        },
       };
     case 'mbs':
       return { model: preset('modality-specific', MEDIUM, BASE, textConfig(T5_SMALL)), preprocessing: structuredClone(OFFICIAL_PREPROCESSING) };

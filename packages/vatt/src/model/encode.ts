@@ -80,7 +80,12 @@ function evalMode<T>(model: VATT, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Clips [T,H,W,3] (uint8, or float in [0, 1]) -> [AGG] features, S_va and S_vt embeddings (eval mode: no dropout, no DropToken). */
-export function encodeVideo(model: VATT, pre: VattPreprocessor, clips: ReadonlyArray<Uint8Array | Float32Array>, opts: EncodeOptions = {}): Promise<EncodedVideo> {
+export function encodeVideo(
+  model: VATT,
+  pre: VattPreprocessor,
+  clips: ReadonlyArray<Uint8Array | Float32Array>,
+  opts: EncodeOptions = {},
+): Promise<EncodedVideo> {
   return evalMode(model, () =>
     encodeBatched(clips, opts, (batch) => {
       const { patches, grid } = pre.videoPatches(batch);

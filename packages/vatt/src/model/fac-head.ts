@@ -33,7 +33,10 @@ export const DEFAULT_FAC_HEAD: Omit<FacHeadConfig, 'videoDim' | 'audioDim' | 'te
 };
 
 class Sequential extends Module {
-  constructor(name: string, private readonly steps: Array<Module | 'relu'>) {
+  constructor(
+    name: string,
+    private readonly steps: Array<Module | 'relu'>,
+  ) {
     super(name);
     for (const s of steps) if (s !== 'relu') this.child(s);
   }
@@ -50,12 +53,17 @@ export class FacHead extends Module {
   private readonly audToVa: Module & { apply(x: tf.Tensor): tf.Tensor };
   private readonly txtToVat: Module & { apply(x: tf.Tensor): tf.Tensor };
 
-  constructor(readonly config: FacHeadConfig, name = 'head') {
+  constructor(
+    readonly config: FacHeadConfig,
+    name = 'head',
+  ) {
     super(name);
     const c = config;
     const bn = (n: string, d: number) => new BatchNorm(n, d, { momentum: c.bnMomentum, eps: c.bnEps });
     this.vidToHid = this.child(new Dense('vid_to_hid', c.videoDim, c.dVa, { useBias: false }));
-    this.hidToVa = this.child(new Sequential('hid_to_va', [bn('pre_bn', c.dVa), 'relu', new Dense('dense', c.dVa, c.dVa, { useBias: false }), bn('bn', c.dVa)]));
+    this.hidToVa = this.child(
+      new Sequential('hid_to_va', [bn('pre_bn', c.dVa), 'relu', new Dense('dense', c.dVa, c.dVa, { useBias: false }), bn('bn', c.dVa)]),
+    );
     if (c.style === 'code') {
       this.vaToVat = this.child(new Sequential('va_to_vat', ['relu', new Dense('dense', c.dVa, c.dVt, { useBias: false }), bn('bn', c.dVt)]));
       this.audToVa = this.child(new Dense('aud_to_va', c.audioDim, c.dVa));

@@ -28,12 +28,20 @@ export async function loadVatt<Train = unknown>(dir: string): Promise<LoadedVatt
   const c = await loadCheckpoint<VattConfig, PreprocessingConfig, Train>(dir);
   try {
     const kind = (c.modelConfig as { kind?: string }).kind;
-    if (kind === 'video-classifier' || kind === 'audio-classifier') throw new Error(`checkpoint ${dir} is a fine-tuned ${kind}, not a VATT model: load it with loadClassifier`);
+    if (kind === 'video-classifier' || kind === 'audio-classifier')
+      throw new Error(`checkpoint ${dir} is a fine-tuned ${kind}, not a VATT model: load it with loadClassifier`);
     if (!c.vocab?.length) throw new Error(`checkpoint ${dir} has no vocabulary`);
     const model = new VATT(c.modelConfig);
     model.loadWeights(c.weights);
     model.eval();
-    return { model, preprocessor: new VattPreprocessor(c.preprocessing, c.vocab), config: c.modelConfig, preprocessing: c.preprocessing, vocab: c.vocab, training: c.training };
+    return {
+      model,
+      preprocessor: new VattPreprocessor(c.preprocessing, c.vocab),
+      config: c.modelConfig,
+      preprocessing: c.preprocessing,
+      vocab: c.vocab,
+      training: c.training,
+    };
   } finally {
     tf.dispose([...Object.values(c.weights), ...Object.values(c.optimizer ?? {})]);
   }

@@ -25,7 +25,11 @@ export class ModalityAgnosticText extends Module {
   readonly postProj: Dense;
   readonly aggEmbedding: tf.Variable;
 
-  constructor(readonly config: TextBackboneConfig, private readonly encoder: TransformerEncoder, name = 'text') {
+  constructor(
+    readonly config: TextBackboneConfig,
+    private readonly encoder: TransformerEncoder,
+    name = 'text',
+  ) {
     super(name);
     const d = encoder.dModel;
     const { vocabSize, embeddingDim, maxTokens } = config.input;

@@ -25,7 +25,10 @@ export class VattPreprocessor {
   readonly words: WordTokenizer;
   readonly vocabulary: Vocabulary;
 
-  constructor(readonly config: PreprocessingConfig, vocabulary: Vocabulary | readonly string[]) {
+  constructor(
+    readonly config: PreprocessingConfig,
+    vocabulary: Vocabulary | readonly string[],
+  ) {
     this.vocabulary = vocabulary instanceof Vocabulary ? vocabulary : new Vocabulary(vocabulary);
     this.video = new VideoTokenizer({ patchSize: config.video.patchSize, inputRange: 'uint8' });
     this.videoUnit = new VideoTokenizer({ patchSize: config.video.patchSize, inputRange: 'unit' });

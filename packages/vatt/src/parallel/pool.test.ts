@@ -125,7 +125,9 @@ describe('ReplicaPool with an encoder replica', () => {
   });
 
   test('bad inputs and failures in a worker give clear errors', async () => {
-    await expect(pool.forward({ x, other: tf.zeros([3, 2]) }, { batchSize: 5 })).rejects.toThrow(/input "other" has 3 rows, not a whole number per sample for a batch of 5/);
+    await expect(pool.forward({ x, other: tf.zeros([3, 2]) }, { batchSize: 5 })).rejects.toThrow(
+      /input "other" has 3 rows, not a whole number per sample for a batch of 5/,
+    );
     await expect(pool.forward({})).rejects.toThrow(/no inputs/);
     await expect(pool.vjp({ x }, { y: tf.zeros([4, 7, 32]) })).rejects.toThrow(/upstream "y" has 4 rows/);
     await expect(pool.forward({ x: tf.zeros([2, 7, 33]) })).rejects.toThrow(/ReplicaPool worker failed: .*32/s);

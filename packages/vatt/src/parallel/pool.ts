@@ -215,7 +215,9 @@ export class ReplicaPool {
       microBatch: opts.microBatch,
     }))) as Array<Extract<Reply, { op: 'forward' }>>;
     const parts = replies.map((r) => namedFromWire(r.outputs));
-    const out = tf.tidy(() => Object.fromEntries(Object.keys(parts[0]).map((k) => [k, parts.length === 1 ? tf.clone(parts[0][k]) : tf.concat(parts.map((p) => p[k]))])));
+    const out = tf.tidy(() =>
+      Object.fromEntries(Object.keys(parts[0]).map((k) => [k, parts.length === 1 ? tf.clone(parts[0][k]) : tf.concat(parts.map((p) => p[k]))])),
+    );
     parts.forEach((p) => tf.dispose(Object.values(p)));
     return out;
   }
@@ -241,7 +243,8 @@ export class ReplicaPool {
   async vjp(inputs: tf.NamedTensorMap, upstream: tf.NamedTensorMap, opts: ShardedCallOptions = {}): Promise<PoolGradients> {
     const { batch } = this.shards(inputs, opts);
     for (const [k, t] of Object.entries(upstream)) {
-      if (t.shape[0] % batch !== 0) throw new Error(`ReplicaPool.vjp: upstream "${k}" has ${t.shape[0]} rows, not a whole number per sample for a batch of ${batch}`);
+      if (t.shape[0] % batch !== 0)
+        throw new Error(`ReplicaPool.vjp: upstream "${k}" has ${t.shape[0]} rows, not a whole number per sample for a batch of ${batch}`);
     }
     const replies = (await this.sharded(inputs, opts, (shard, wire, i) => ({
       op: 'vjp',

@@ -19,7 +19,12 @@ import type { ReplicaPool } from './pool.js';
  * `Trainer.stepWith`). The pool's replicas must hold `model`'s current weights (`pool.setWeights(model)`
  * after every step). `microBatch` bounds each worker's activation memory.
  */
-export async function replicatedPretrainGrads(pool: ReplicaPool, model: VATT, batch: PretrainBatch, opts: { microBatch?: number } = {}): Promise<GradientsResult> {
+export async function replicatedPretrainGrads(
+  pool: ReplicaPool,
+  model: VATT,
+  batch: PretrainBatch,
+  opts: { microBatch?: number } = {},
+): Promise<GradientsResult> {
   const b = batch.videoPatches.shape[0];
   if (batch.textIds.shape[0] % b !== 0) throw new Error(`replicatedPretrainGrads: textIds has ${batch.textIds.shape[0]} rows, expected B*K with B = ${b}`);
   const k = batch.textIds.shape[0] / b;
@@ -29,7 +34,12 @@ export async function replicatedPretrainGrads(pool: ReplicaPool, model: VATT, ba
   const call = { batchSize: b, context: { videoGrid: batch.videoGrid }, randomState, microBatch: opts.microBatch };
 
   const emb = await pool.forward(inputs, { ...call, training: true });
-  const all = { videoVa: emb.videoVa as tf.Tensor2D, videoVt: emb.videoVt as tf.Tensor2D, audioVa: emb.audioVa as tf.Tensor2D, textVt: emb.textVt as tf.Tensor2D };
+  const all = {
+    videoVa: emb.videoVa as tf.Tensor2D,
+    videoVt: emb.videoVt as tf.Tensor2D,
+    audioVa: emb.audioVa as tf.Tensor2D,
+    textVt: emb.textVt as tf.Tensor2D,
+  };
   const { total, embGrads, videoAudio, videoText } = embeddingLossGrads(model, all, k, batch.textMask);
   tf.dispose(Object.values(emb));
   const [videoVa, videoVt, audioVa, textVt] = embGrads;

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { setupBackend, type BackendChoice } from '../backend.js';
-import { buffersOf, namedFromWire, namedToWire, type Reply, type Request, type ShardInfo, type WireTensors } from './protocol.js';
+import { buffersOf, namedFromWire, namedToWire, type Reply, type Request, type ShardInfo } from './protocol.js';
 import type { Replica, ReplicaFactory } from './replica.js';
 import { createPretrainReplica, VATT_PRETRAIN_REPLICA } from './vatt-replica.js';
 
@@ -84,7 +84,8 @@ async function handle(req: Request): Promise<{ reply: Reply; transfer?: ArrayBuf
       const factory = mod[name];
       if (typeof factory !== 'function') throw new Error(`replica module ${req.spec.module} exports no function "${name}"`);
       replica = await (factory as ReplicaFactory)(req.spec.args);
-      if (!replica?.module || typeof replica.forward !== 'function') throw new Error(`replica factory "${name}" in ${req.spec.module} must return { module, forward, loss? }`);
+      if (!replica?.module || typeof replica.forward !== 'function')
+        throw new Error(`replica factory "${name}" in ${req.spec.module} must return { module, forward, loss? }`);
       const trainable = new Set(replica.module.namedTrainableParameters().map(([n]) => n));
       const parameters = replica.module.namedParameters().map(([n, v]) => ({ name: n, shape: v.shape.slice(), trainable: trainable.has(n) }));
       return { reply: { ok: true, op: 'init', backend: info.name, parameters } };
@@ -107,7 +108,9 @@ async function handle(req: Request): Promise<{ reply: Reply; transfer?: ArrayBuf
       );
       if (req.training) nonTrainable(r).forEach(([, v], i) => v.assign(saved[i]));
       tf.dispose([...saved, ...Object.values(inputs)]);
-      const joined = tf.tidy(() => Object.fromEntries(Object.keys(parts[0]).map((k) => [k, parts.length === 1 ? tf.clone(parts[0][k]) : tf.concat(parts.map((p) => p[k]))])));
+      const joined = tf.tidy(() =>
+        Object.fromEntries(Object.keys(parts[0]).map((k) => [k, parts.length === 1 ? tf.clone(parts[0][k]) : tf.concat(parts.map((p) => p[k]))])),
+      );
       parts.forEach((p) => tf.dispose(Object.values(p)));
       const outputs = namedToWire(joined);
       tf.dispose(Object.values(joined));

@@ -31,7 +31,7 @@ export function parseTrainingLog(jsonl: string, source = 'log.jsonl'): LoggedSte
     try {
       rec = JSON.parse(line);
     } catch (e) {
-      throw new Error(`${source}:${i + 1}: expected one JSON object per line (${(e as Error).message})`);
+      throw new Error(`${source}:${i + 1}: expected one JSON object per line (${(e as Error).message})`, { cause: e });
     }
     if (typeof rec.step !== 'number' || typeof rec.loss !== 'number') return;
     byStep.set(rec.step, rec as unknown as LoggedStep);

@@ -1,4 +1,17 @@
-export { lineChart, heatmap, scatter, sideBySide, niceTicks, viridis, PALETTE, type LineSeries, type LineChartSpec, type HeatmapSpec, type ScatterPoint, type ScatterSpec } from './svg.js';
+export {
+  lineChart,
+  heatmap,
+  scatter,
+  sideBySide,
+  niceTicks,
+  viridis,
+  PALETTE,
+  type LineSeries,
+  type LineChartSpec,
+  type HeatmapSpec,
+  type ScatterPoint,
+  type ScatterSpec,
+} from './svg.js';
 export { parseTrainingLog, trainingCurves, textVideoSimilarity, tsne, type LoggedStep, type TsneOptions } from './data.js';
 export { trainingCurvesPlot, similarityPlot, tsnePlot } from './plots.js';
 export { writePlot, writeFileAtomic, svgToPng } from './write.js';

@@ -7,7 +7,8 @@ import { parseTrainingLog, trainingCurves, tsne } from './data.js';
 import { similarityPlot, trainingCurvesPlot, tsnePlot } from './plots.js';
 import { writePlot } from './write.js';
 
-const step = (s: number, loss: number, extra: Record<string, unknown> = {}) => JSON.stringify({ step: s, loss, lr: s * 1e-4, skipped: false, metrics: { loss_va: loss + 0.1, loss_vt: loss - 0.1 }, ...extra });
+const step = (s: number, loss: number, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ step: s, loss, lr: s * 1e-4, skipped: false, metrics: { loss_va: loss + 0.1, loss_vt: loss - 0.1 }, ...extra });
 const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
 
 describe('training curves', () => {
@@ -58,7 +59,19 @@ describe('charts', () => {
 
   test('the similarity plot has texts x videos cells, highest on matching pairs', () => {
     const m = (rows: number[][]) => ({ data: Float32Array.from(rows.flat()), rows: rows.length, cols: rows[0].length });
-    const svg = similarityPlot(m([[1, 0], [0, 1], [1, 1]]), m([[2, 0], [0, 3]]), ['t0', 't1', 't2'], ['v0', 'v1']);
+    const svg = similarityPlot(
+      m([
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]),
+      m([
+        [2, 0],
+        [0, 3],
+      ]),
+      ['t0', 't1', 't2'],
+      ['v0', 'v1'],
+    );
     expect(count(svg, /<rect [^>]*><title>/g)).toBe(6);
     expect(svg).toContain('t0 / v0: 1.000');
     expect(svg).toContain('t0 / v1: 0.000');
@@ -95,13 +108,18 @@ describe('t-SNE', () => {
   test('keeps separated clusters apart', () => {
     const p = tsne(features, { perplexity: 4, iterations: 200, seed: 0 });
     const centre = (lo: number) => [0, 1].map((d) => Array.from({ length: n / 2 }, (_, i) => p[2 * (lo + i) + d]).reduce((s, v) => s + v, 0) / (n / 2));
-    const spread = (lo: number, c: number[]) => Math.max(...Array.from({ length: n / 2 }, (_, i) => Math.hypot(p[2 * (lo + i)] - c[0], p[2 * (lo + i) + 1] - c[1])));
+    const spread = (lo: number, c: number[]) =>
+      Math.max(...Array.from({ length: n / 2 }, (_, i) => Math.hypot(p[2 * (lo + i)] - c[0], p[2 * (lo + i) + 1] - c[1])));
     const [c0, c1] = [centre(0), centre(n / 2)];
     expect(Math.hypot(c0[0] - c1[0], c0[1] - c1[1])).toBeGreaterThan(spread(0, c0) + spread(n / 2, c1));
   });
 
   test('the t-SNE figure has one dot per point and one legend entry per class', () => {
-    const { svg } = tsnePlot(features, Array.from({ length: n }, (_, i) => (i < n / 2 ? 'red' : 'blue')), { perplexity: 4, iterations: 20 });
+    const { svg } = tsnePlot(
+      features,
+      Array.from({ length: n }, (_, i) => (i < n / 2 ? 'red' : 'blue')),
+      { perplexity: 4, iterations: 20 },
+    );
     expect(count(svg, /<circle [^>]*r="4" fill="[^"]*" fill-opacity/g)).toBe(n);
     expect(count(svg, /<circle cx="[^"]*" cy="[^"]*" r="4" fill="#[0-9a-f]+"\/>/g)).toBe(2);
   });
@@ -116,7 +134,9 @@ describe('writing plots', () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vatt-plot-'));
     const file = path.join(dir, 'sub', 'p.svg');
     await writePlot(file, '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>');
-    const written = await writePlot(file, '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>', { png: true });
+    const written = await writePlot(file, '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>', {
+      png: true,
+    });
     expect(written).toEqual([file, file.replace(/svg$/, 'png')]);
     expect(await fs.readFile(file, 'utf8')).toContain('width="8"');
     const png = await fs.readFile(written[1]);

@@ -25,7 +25,13 @@ export function trainingCurvesPlot(log: string | readonly LoggedStep[], title = 
  * @example
  * const svg = similarityPlot(text.vt, video.vt, captions, ids);
  */
-export function similarityPlot(texts: Matrix, videos: Matrix, textLabels: readonly string[], videoLabels: readonly string[], title = 'text x video cosine similarity (S_vt)'): string {
+export function similarityPlot(
+  texts: Matrix,
+  videos: Matrix,
+  textLabels: readonly string[],
+  videoLabels: readonly string[],
+  title = 'text x video cosine similarity (S_vt)',
+): string {
   if (textLabels.length !== texts.rows) throw new Error(`similarityPlot: ${texts.rows} texts but ${textLabels.length} text labels`);
   if (videoLabels.length !== videos.rows) throw new Error(`similarityPlot: ${videos.rows} videos but ${videoLabels.length} video labels`);
   const s = textVideoSimilarity(texts, videos);
@@ -39,9 +45,17 @@ export function similarityPlot(texts: Matrix, videos: Matrix, textLabels: readon
  * @example
  * const { svg } = tsnePlot(video.features, heldout.map((c) => c.attributes.color), { seed: 0 });
  */
-export function tsnePlot(features: Matrix, labels: readonly string[], options: TsneOptions & { title?: string; colors?: Readonly<Record<string, string>> } = {}): { svg: string; points: Float32Array } {
+export function tsnePlot(
+  features: Matrix,
+  labels: readonly string[],
+  options: TsneOptions & { title?: string; colors?: Readonly<Record<string, string>> } = {},
+): { svg: string; points: Float32Array } {
   if (labels.length !== features.rows) throw new Error(`tsnePlot: ${features.rows} feature rows but ${labels.length} labels`);
   const points = tsne(features, options);
-  const svg = scatter({ title: options.title ?? 't-SNE of video [AGG] features', colors: options.colors, points: labels.map((label, i) => ({ x: points[2 * i], y: points[2 * i + 1], label })) });
+  const svg = scatter({
+    title: options.title ?? 't-SNE of video [AGG] features',
+    colors: options.colors,
+    points: labels.map((label, i) => ({ x: points[2 * i], y: points[2 * i + 1], label })),
+  });
   return { svg, points };
 }

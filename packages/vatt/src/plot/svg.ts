@@ -75,7 +75,8 @@ function svgDocument(width: number, height: number, body: string[]): string {
   ].join('\n');
 }
 
-const text = (x: number, y: number, s: string, extra = '', size = 11) => `<text x="${num(x)}" y="${num(y)}" font-size="${size}" ${FONT} ${extra}>${esc(s)}</text>`;
+const text = (x: number, y: number, s: string, extra = '', size = 11) =>
+  `<text x="${num(x)}" y="${num(y)}" font-size="${size}" ${FONT} ${extra}>${esc(s)}</text>`;
 const title = (x: number, s: string) => text(x, 20, s, 'text-anchor="middle" font-weight="bold"', 13);
 
 /** "Nice" tick values (1, 2 or 5 x 10^k apart) covering [lo, hi]. */
@@ -105,7 +106,15 @@ function extent(values: Iterable<number>): [number, number] {
 }
 
 /** Axes frame, ticks and labels; returns the pixel mappings of data x and y. */
-function axes(body: string[], w: number, h: number, xr: [number, number], yr: [number, number], spec: { title: string; xLabel: string; yLabel: string }, logY = false) {
+function axes(
+  body: string[],
+  w: number,
+  h: number,
+  xr: [number, number],
+  yr: [number, number],
+  spec: { title: string; xLabel: string; yLabel: string },
+  logY = false,
+) {
   const pw = w - MARGIN.left - MARGIN.right;
   const ph = h - MARGIN.top - MARGIN.bottom;
   const ty = (v: number) => (logY ? Math.log10(v) : v);
@@ -117,7 +126,11 @@ function axes(body: string[], w: number, h: number, xr: [number, number], yr: [n
     body.push(`<line x1="${num(px(t))}" x2="${num(px(t))}" y1="${MARGIN.top + ph}" y2="${MARGIN.top + ph + 4}" stroke="#888"/>`);
     body.push(text(px(t), MARGIN.top + ph + 16, formatTick(t), 'text-anchor="middle"'));
   }
-  const yTicks = logY ? niceTicks(y0, y1).filter((t) => Number.isInteger(t)).map((t) => 10 ** t) : niceTicks(yr[0], yr[1]);
+  const yTicks = logY
+    ? niceTicks(y0, y1)
+        .filter((t) => Number.isInteger(t))
+        .map((t) => 10 ** t)
+    : niceTicks(yr[0], yr[1]);
   for (const t of yTicks) {
     body.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + pw}" y1="${num(py(t))}" y2="${num(py(t))}" stroke="#eee"/>`);
     body.push(text(MARGIN.left - 6, py(t) + 4, formatTick(t), 'text-anchor="end"'));
@@ -128,11 +141,22 @@ function axes(body: string[], w: number, h: number, xr: [number, number], yr: [n
   return { px, py, pw, ph };
 }
 
-function legend(body: string[], x: number, y: number, names: readonly string[], marker: 'line' | 'dot', colorOf: (name: string, i: number) => string = (_n, i) => PALETTE[i % PALETTE.length]) {
+function legend(
+  body: string[],
+  x: number,
+  y: number,
+  names: readonly string[],
+  marker: 'line' | 'dot',
+  colorOf: (name: string, i: number) => string = (_n, i) => PALETTE[i % PALETTE.length],
+) {
   names.forEach((name, i) => {
     const c = colorOf(name, i);
     const yy = y + i * 15;
-    body.push(marker === 'line' ? `<line x1="${x}" x2="${x + 16}" y1="${yy}" y2="${yy}" stroke="${c}" stroke-width="2"/>` : `<circle cx="${x + 8}" cy="${yy}" r="4" fill="${c}"/>`);
+    body.push(
+      marker === 'line'
+        ? `<line x1="${x}" x2="${x + 16}" y1="${yy}" y2="${yy}" stroke="${c}" stroke-width="2"/>`
+        : `<circle cx="${x + 8}" cy="${yy}" r="4" fill="${c}"/>`,
+    );
     body.push(text(x + 20, yy + 4, name));
   });
 }
@@ -158,9 +182,18 @@ export function lineChart(spec: LineChartSpec): string {
   spec.series.forEach((s, k) => {
     const pts: string[] = [];
     for (let i = 0; i < s.x.length; i++) if (ok(s.y[i])) pts.push(`${num(px(s.x[i]))},${num(py(s.y[i]))}`);
-    body.push(`<polyline fill="none" stroke="${PALETTE[k % PALETTE.length]}" stroke-width="1.5" points="${pts.join(' ')}"><title>${esc(s.name)}</title></polyline>`);
+    body.push(
+      `<polyline fill="none" stroke="${PALETTE[k % PALETTE.length]}" stroke-width="1.5" points="${pts.join(' ')}"><title>${esc(s.name)}</title></polyline>`,
+    );
   });
-  if (spec.series.length > 1) legend(body, w - MARGIN.right - 110, MARGIN.top + 14, spec.series.map((s) => s.name), 'line');
+  if (spec.series.length > 1)
+    legend(
+      body,
+      w - MARGIN.right - 110,
+      MARGIN.top + 14,
+      spec.series.map((s) => s.name),
+      'line',
+    );
   return svgDocument(w, h, body);
 }
 
@@ -190,7 +223,8 @@ export function heatmap(spec: HeatmapSpec): string {
   const rows = spec.rowLabels.length;
   const cols = spec.colLabels.length;
   if (!rows || !cols) throw new Error(`heatmap "${spec.title}": expected at least one row and one column, got ${rows} x ${cols}`);
-  if (spec.values.length !== rows * cols) throw new Error(`heatmap "${spec.title}": values must have ${rows} x ${cols} = ${rows * cols} entries, got ${spec.values.length}`);
+  if (spec.values.length !== rows * cols)
+    throw new Error(`heatmap "${spec.title}": values must have ${rows} x ${cols} = ${rows * cols} entries, got ${spec.values.length}`);
   const cell = spec.cell ?? Math.max(3, Math.min(24, Math.floor(480 / Math.max(rows, cols))));
   const named = Math.max(rows, cols) <= 40;
   const labelSpace = named ? 7 * Math.max(...spec.rowLabels.map((s) => s.length), ...spec.colLabels.map((s) => s.length)) + 12 : 24;
@@ -203,7 +237,10 @@ export function heatmap(spec: HeatmapSpec): string {
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       const v = spec.values[r * cols + c];
-      body.push(`<rect x="${left + c * cell}" y="${top + r * cell}" width="${cell}" height="${cell}" fill="${viridis((v - lo) / (hi - lo))}"><title>${esc(`${spec.rowLabels[r]} / ${spec.colLabels[c]}: ${v.toFixed(3)}`)}</title></rect>`);
+      body.push(
+        `<rect x="${left + c * cell}" y="${top + r * cell}" width="${cell}" height="${cell}" ` +
+          `fill="${viridis((v - lo) / (hi - lo))}"><title>${esc(`${spec.rowLabels[r]} / ${spec.colLabels[c]}: ${v.toFixed(3)}`)}</title></rect>`,
+      );
     }
   }
   if (named) {
@@ -219,7 +256,8 @@ export function heatmap(spec: HeatmapSpec): string {
   // Colour bar.
   const bx = left + cols * cell + 16;
   const bh = Math.max(60, rows * cell);
-  for (let i = 0; i < 32; i++) body.push(`<rect x="${bx}" y="${num(top + (bh * (31 - i)) / 32)}" width="12" height="${num(bh / 32 + 0.5)}" fill="${viridis(i / 31)}"/>`);
+  for (let i = 0; i < 32; i++)
+    body.push(`<rect x="${bx}" y="${num(top + (bh * (31 - i)) / 32)}" width="12" height="${num(bh / 32 + 0.5)}" fill="${viridis(i / 31)}"/>`);
   body.push(text(bx + 16, top + 8, formatTick(Number(hi.toPrecision(3)))));
   body.push(text(bx + 16, top + bh, formatTick(Number(lo.toPrecision(3)))));
   return svgDocument(w, Math.max(h, top + bh + 24), body);
@@ -237,11 +275,18 @@ export function scatter(spec: ScatterSpec): string {
   const classes = [...new Set(spec.points.map((p) => p.label))];
   const body: string[] = [];
   const legendWidth = 16 + 7 * Math.max(...classes.map((c) => c.length)) + 20;
-  const { px, py } = axes(body, w - legendWidth, h, extent(spec.points.map((p) => p.x)), extent(spec.points.map((p) => p.y)), { title: spec.title, xLabel: 't-SNE 1', yLabel: 't-SNE 2' });
+  const { px, py } = axes(body, w - legendWidth, h, extent(spec.points.map((p) => p.x)), extent(spec.points.map((p) => p.y)), {
+    title: spec.title,
+    xLabel: 't-SNE 1',
+    yLabel: 't-SNE 2',
+  });
   const colorOf = (label: string, i = classes.indexOf(label)) => spec.colors?.[label] ?? PALETTE[i % PALETTE.length];
   for (const p of spec.points) {
     const c = colorOf(p.label);
-    body.push(`<circle cx="${num(px(p.x))}" cy="${num(py(p.y))}" r="4" fill="${c}" fill-opacity="0.85" stroke="white" stroke-width="0.5"><title>${esc(p.label)}</title></circle>`);
+    body.push(
+      `<circle cx="${num(px(p.x))}" cy="${num(py(p.y))}" r="4" fill="${c}" fill-opacity="0.85" stroke="white" ` +
+        `stroke-width="0.5"><title>${esc(p.label)}</title></circle>`,
+    );
   }
   legend(body, w - legendWidth + 4, MARGIN.top + 8, classes, 'dot', colorOf);
   return svgDocument(w, h, body);

@@ -16,7 +16,10 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
 }
 
 interface ResvgModule {
-  Resvg: new (svg: string, options?: { fitTo?: { mode: 'zoom'; value: number }; font?: { loadSystemFonts?: boolean } }) => { render(): { asPng(): Uint8Array } };
+  Resvg: new (
+    svg: string,
+    options?: { fitTo?: { mode: 'zoom'; value: number }; font?: { loadSystemFonts?: boolean } },
+  ) => { render(): { asPng(): Uint8Array } };
 }
 
 /** The optional rasteriser, or null when `@resvg/resvg-js` (prebuilt native binaries from npm) is absent. */

@@ -167,6 +167,8 @@ describe('resume', () => {
   });
 
   test('--resume without a checkpoint says where it looked', async () => {
-    await expect(pretrain({ ...base(path.join(dir, 'none')), resume: true }, randomClips(preprocessing, 4), TEST_VOCAB)).rejects.toThrow(/no complete checkpoint in .*none\/checkpoints/);
+    await expect(pretrain({ ...base(path.join(dir, 'none')), resume: true }, randomClips(preprocessing, 4), TEST_VOCAB)).rejects.toThrow(
+      /no complete checkpoint in .*none\/checkpoints/,
+    );
   });
 });

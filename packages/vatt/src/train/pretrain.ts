@@ -101,7 +101,10 @@ export function batchIndices(numClips: number, batchSize: number, seed: number, 
 export function makePretrainBatch(pre: VattPreprocessor, data: ClipDataset, indices: readonly number[]): PretrainBatch {
   const clips = indices.map((i) => data.clip(i));
   for (const c of clips) if (c.captions.length < 1) throw new Error(`pretrain: clip ${c.id} has no captions`);
-  const captions = candidateCaptions(clips.map((c) => c.captions), pre.config.text.numCandidates);
+  const captions = candidateCaptions(
+    clips.map((c) => c.captions),
+    pre.config.text.numCandidates,
+  );
   const { patches, grid } = pre.videoPatches(clips.map((c) => c.video));
   return {
     videoPatches: patches,
@@ -170,7 +173,12 @@ export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab:
   if (!(Number.isInteger(replicas) && replicas >= 1)) throw new Error(`pretrain: replicas must be an integer >= 1, got ${replicas}`);
   const pool =
     replicas > 1
-      ? await ReplicaPool.create({ workers: replicas, backend: tf.getBackend() as BackendChoice, replica: { module: VATT_PRETRAIN_REPLICA, args: { config: modelConfig, checkpointLayers: opts.checkpointLayers } }, weights: model })
+      ? await ReplicaPool.create({
+          workers: replicas,
+          backend: tf.getBackend() as BackendChoice,
+          replica: { module: VATT_PRETRAIN_REPLICA, args: { config: modelConfig, checkpointLayers: opts.checkpointLayers } },
+          weights: model,
+        })
       : null;
   events.onStart?.({ model, startStep, resumedFrom: latest?.path ?? null });
   const logPath = path.join(opts.outDir, 'log.jsonl');
@@ -191,9 +199,16 @@ export async function pretrain(opts: PretrainOptions, data: PretrainData, vocab:
     events.onCheckpoint?.(step, lastCheckpoint);
   };
 
-  const stream = 'samples' in data
-    ? loaderBatches(data.samples, preprocessing, { batchSize: opts.batchSize, seed: opts.seed, startStep, workers: data.workers, onSkip: (id, reason) => events.onSkip?.(id, reason) })
-    : null;
+  const stream =
+    'samples' in data
+      ? loaderBatches(data.samples, preprocessing, {
+          batchSize: opts.batchSize,
+          seed: opts.seed,
+          startStep,
+          workers: data.workers,
+          onSkip: (id, reason) => events.onSkip?.(id, reason),
+        })
+      : null;
   const nextBatch = async (step: number) => {
     if (stream) {
       const n = await stream.next();

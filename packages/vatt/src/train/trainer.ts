@@ -189,7 +189,13 @@ export class Trainer {
     this.step = state.step;
     this.skippedSteps = state.skippedSteps;
     if (!slots || !slots.iter) return;
-    const kinds = [...new Set(Object.keys(slots).filter((k) => k.includes('/')).map((k) => k.split('/')[0]))];
+    const kinds = [
+      ...new Set(
+        Object.keys(slots)
+          .filter((k) => k.includes('/'))
+          .map((k) => k.split('/')[0]),
+      ),
+    ];
     // tfjs optimizers take their slots positionally: iter, then each slot kind for every variable in order.
     const order = kinds.sort((a, b) => (a === 'm' ? -1 : b === 'm' ? 1 : a.localeCompare(b)));
     const list: Array<{ name: string; tensor: tf.Tensor }> = [{ name: 'iter', tensor: slots.iter }];
