@@ -44,5 +44,8 @@ export { BatchLoader, collate } from './loader/batches.js';
 export type { Batch, BatchLoaderOptions, LoaderStats, SkippedSample } from './loader/batches.js';
 export { workerScript } from './worker-script.js';
 
+// TensorFlow file formats: CRC32C and its masked form (TFRecord framing, tensor-bundle checkpoints).
+export { crc32c, maskCrc, unmaskCrc, maskedCrc32c } from './formats/crc32c.js';
+
 // The embedded dataset (generated in process; the main job's data).
 export * from './embedded/index.js';
