@@ -32,7 +32,6 @@ export { readManifest } from './datasets/manifest.js';
 // Clip sampling, augmentation.
 export { clipDuration, randomWindow, narrationWindow, uniformWindows, nearestNarrations, threeCrops, centerCrop } from './sampling/clips.js';
 export type { TimeWindow, CropBox } from './sampling/clips.js';
-export { Rng, hashSeed } from './augment/random.js';
 export { cropResize, inceptionCropBox, vggCropBox, adjustColors, colorJitter } from './augment/video.js';
 export type { FrameShape, ColorJitterOptions, ColorAdjustment } from './augment/video.js';
 export { addGaussianNoise } from './augment/audio.js';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { addGaussianNoise, adjustColors, colorJitter, cropResize, hashSeed, inceptionCropBox, Rng, vggCropBox } from '../src/index.js';
+import { hashSeed, Rng } from '@vatt/tokenizers';
+import { addGaussianNoise, adjustColors, colorJitter, cropResize, inceptionCropBox, vggCropBox } from '../src/index.js';
 import type { ColorAdjustment, CropBox } from '../src/index.js';
 
 const golden = JSON.parse(readFileSync(fileURLToPath(new URL('./golden/augment.json', import.meta.url)), 'utf8')) as {

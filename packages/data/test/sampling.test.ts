@@ -1,4 +1,5 @@
-import { centerCrop, clipDuration, narrationWindow, nearestNarrations, randomWindow, Rng, threeCrops, uniformWindows } from '../src/index.js';
+import { Rng } from '@vatt/tokenizers';
+import { centerCrop, clipDuration, narrationWindow, nearestNarrations, randomWindow, threeCrops, uniformWindows } from '../src/index.js';
 import type { TimedCaption } from '../src/index.js';
 
 const narrations: TimedCaption[] = [

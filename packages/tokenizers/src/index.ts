@@ -4,6 +4,8 @@
  */
 export const VERSION = '0.1.0';
 
+export { Rng, hashSeed } from './random.js';
+
 export { toTensor, patchifyArray, patchifyTensor } from './shapes.js';
 export type { NumericArray, ShapedArray } from './shapes.js';
 

@@ -1,54 +1,64 @@
 /**
- * One seeded random stream for everything stochastic in the model (initialisers, dropout,
- * DropToken). Its state is a single uint32, so a checkpoint can save it and a resumed run draws
- * exactly the numbers the uninterrupted run would have drawn.
+ * The model's global random stream: weight initialisation, dropout and DropToken all draw from this one
+ * `Rng` (`@vatt/tokenizers`), so a seed fixes a run and a checkpoint that saves `getRandomState()`
+ * resumes it exactly. `withRandomState` runs code from a given position of the stream (replaying the
+ * dropout and DropToken draws of an earlier pass: activation checkpointing, the gradient cache, replicas).
  */
-let state = 0x9e3779b9;
+import { hashSeed, Rng } from '@vatt/tokenizers';
+
+const stream = new Rng(0);
 
 /** Reseeds the stream. Same seed, same model init and same dropout masks. */
 export function setSeed(seed: number): void {
   if (!Number.isFinite(seed)) throw new Error(`setSeed: seed must be a finite number, got ${seed}`);
-  state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
+  stream.state = hashSeed(seed);
 }
 
 /** The current state, for checkpoints. */
 export function getRandomState(): number {
-  return state;
+  return stream.state;
 }
 
 /** Restores a state saved by `getRandomState`. */
 export function setRandomState(s: number): void {
-  state = s >>> 0;
+  stream.state = s >>> 0;
 }
 
-/** Next 32-bit value of the stream (mulberry32). */
+/**
+ * Runs `fn` with the stream at `state`, then puts the stream back where it was: `fn` draws exactly what
+ * it drew the last time it started from `state`, and the caller's stream does not move.
+ *
+ * @example
+ * const s = random.nextUint32();
+ * const a = random.withRandomState(s, () => model.apply(x)); // dropout masks from s
+ * const b = random.withRandomState(s, () => model.apply(x)); // the same masks again
+ */
+export function withRandomState<T>(state: number, fn: () => T): T {
+  const resume = stream.state;
+  stream.state = state >>> 0;
+  try {
+    return fn();
+  } finally {
+    stream.state = resume;
+  }
+}
+
+/** Next 32-bit value of the stream. */
 export function nextUint32(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return (t ^ (t >>> 14)) >>> 0;
+  return stream.nextUint32();
 }
 
 /** A seed for a tfjs random op (tfjs takes any number; we keep it an integer below 2^31). */
 export function nextSeed(): number {
-  return nextUint32() & 0x7fffffff;
+  return stream.nextUint32() & 0x7fffffff;
 }
 
 /** Uniform float in [0, 1). */
 export function nextFloat(): number {
-  return nextUint32() / 4294967296;
+  return stream.next();
 }
 
-/** A uniformly random permutation of 0..n-1 (Fisher-Yates on the seeded stream). */
+/** A uniformly random permutation of 0..n-1 (Fisher-Yates on the stream). */
 export function permutation(n: number): Int32Array {
-  const p = new Int32Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(nextFloat() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
-  return p;
+  return stream.permutation(n);
 }

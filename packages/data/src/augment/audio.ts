@@ -1,4 +1,4 @@
-import type { Rng } from './random.js';
+import type { Rng } from '@vatt/tokenizers';
 
 /**
  * Adds Gaussian noise with std = `relativeStd` x max|x| of the clip, in place (spec 1.2:

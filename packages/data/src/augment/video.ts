@@ -1,5 +1,5 @@
 import type { CropBox } from '../sampling/clips.js';
-import type { Rng } from './random.js';
+import type { Rng } from '@vatt/tokenizers';
 
 /** Frames `[numFrames, height, width, 3]`, row-major, channels last. */
 export interface FrameShape {

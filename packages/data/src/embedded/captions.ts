@@ -3,7 +3,7 @@
  * candidates for MIL-NCE (vatt-spec.md section 6.3), some of them only partly informative, as ASR
  * narrations are. All words come from `EMBEDDED_VOCAB`.
  */
-import { Rng } from '../augment/random.js';
+import { Rng } from '@vatt/tokenizers';
 import { COLORS, MOTIONS, MOTION_SOUND_WORD, PITCH_WORD, SHAPES, TIMBRE_WORD, type ClipAttributes } from './attributes.js';
 
 const MOVE_VERBS = ['moving', 'sliding', 'drifting', 'gliding'];

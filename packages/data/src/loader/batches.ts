@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { hashSeed, Rng } from '../augment/random.js';
+import { hashSeed, Rng } from '@vatt/tokenizers';
 import type { Sample } from '../datasets/sample.js';
 import { resolveClipConfig } from './clip.js';
 import type { ClipConfig, LoadedClip } from './clip.js';

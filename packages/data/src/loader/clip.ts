@@ -1,5 +1,5 @@
 import { addGaussianNoise } from '../augment/audio.js';
-import { Rng } from '../augment/random.js';
+import { Rng } from '@vatt/tokenizers';
 import { colorJitter, cropResize, inceptionCropBox, vggCropBox } from '../augment/video.js';
 import type { ColorJitterOptions } from '../augment/video.js';
 import type { Sample, TimedCaption } from '../datasets/sample.js';

@@ -1,4 +1,4 @@
-import type { Rng } from '../augment/random.js';
+import type { Rng } from '@vatt/tokenizers';
 import type { TimedCaption } from '../datasets/sample.js';
 
 /** A time window in seconds. */

@@ -39,12 +39,12 @@ export function checkpoint(
         // A nested gradients() call replaces and then clears the engine's tape, which the enclosing
         // backward pass still reads when it ends: keep it aside.
         const outerTape = engine.state.activeTape;
-        const resume = random.getRandomState();
-        random.setRandomState(startState);
         try {
-          return tf.grads((...t: tf.Tensor[]) => fn(t.slice(0, n), savedExtras))([...savedXs, ...params], Array.isArray(dy) ? dy[0] : dy);
+          // The recomputation draws the dropout masks of the first pass.
+          return random.withRandomState(startState, () =>
+            tf.grads((...t: tf.Tensor[]) => fn(t.slice(0, n), savedExtras))([...savedXs, ...params], Array.isArray(dy) ? dy[0] : dy),
+          );
         } finally {
-          random.setRandomState(resume);
           engine.state.activeTape = outerTape;
         }
       },

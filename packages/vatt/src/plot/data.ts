@@ -3,7 +3,7 @@
  * text x video similarity matrix, and a 2-D t-SNE of [AGG] features (the paper's Figure 2).
  */
 import { TSNE } from '@keckelt/tsne';
-import { Rng } from '@vatt/data';
+import { Rng } from '@vatt/tokenizers';
 import { similarity, type Matrix } from '../model/encode.js';
 import type { LineSeries } from './svg.js';
 
