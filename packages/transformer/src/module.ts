@@ -21,7 +21,7 @@ const NAME_RE = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 /**
  * The base of every trainable piece. A module owns `tf.Variable`s and child modules, each under
  * a stable name, so `namedParameters()` yields the official VATT checkpoint paths
- * (vatt-spec.md section 10.2) and weights can be exchanged with any source by name.
+ * (docs/numerics.md §10.2) and weights can be exchanged with any source by name.
  *
  * Modules are stateful like PyTorch's: `train()` / `eval()` switch dropout, DropToken and
  * BatchNorm behaviour for the whole subtree.

@@ -1,5 +1,5 @@
 /**
- * Model-size and input presets as plain typed data (vatt-spec.md section 3), and the analytic
+ * Model-size and input presets as plain typed data (docs/numerics.md §3), and the analytic
  * parameter count of every backbone.
  *
  * Sizes: paper Table 7 / official configs. `TINY` is ours: a 2-layer, 64-wide model whose forward
@@ -30,7 +30,11 @@ export const MEDIUM: Readonly<TransformerSize> = Object.freeze({ numLayers: 12, 
 /** Paper Table 7 "Large" (24 x 1024): 306.1 M. */
 export const LARGE: Readonly<TransformerSize> = Object.freeze({ numLayers: 24, dModel: 1024, dFF: 4096, numHeads: 16, dKv: 64 });
 
-/** The T5-Small text encoder of the modality-specific models (vatt-spec.md sections 1.3, 2.6). */
+/** The sizes by name, as experiment configs spell them (`"size": "base"`). */
+export const TRANSFORMER_SIZES = { tiny: TINY, small: SMALL, base: BASE, medium: MEDIUM, large: LARGE } as const;
+export type TransformerSizeName = keyof typeof TRANSFORMER_SIZES;
+
+/** The T5-Small text encoder of the modality-specific models (docs/numerics.md §1.3, §2.6). */
 export const T5_SMALL: Readonly<TransformerSize> = SMALL;
 /** A tiny T5 text encoder for tests and examples (ours). */
 export const T5_TINY: Readonly<TransformerSize> = TINY;
@@ -106,7 +110,7 @@ export const TEXT_INPUT: Readonly<TextInputConfig> = Object.freeze({ vocabSize: 
 /** Tiny text: vocabulary 512, 32-d embeddings, 8 tokens (ours). */
 export const TINY_TEXT_INPUT: Readonly<TextInputConfig> = Object.freeze({ vocabSize: 512, embeddingDim: 32, maxTokens: 8 });
 
-/** Options shared by the pre-LN (ViT / WaT / SpT) backbones (vatt-spec.md section 2.5). */
+/** Options shared by the pre-LN (ViT / WaT / SpT) backbones (docs/numerics.md §2.5). */
 export interface EncoderOptions {
   /** Residual / MLP / positional dropout (0.1). */
   dropout: number;
@@ -143,7 +147,7 @@ export interface AudioBackboneConfig extends TransformerSize, EncoderOptions {
   dropTokenPerSample: boolean;
 }
 
-/** A complete T5 text backbone config (vatt-spec.md sections 1.3, 2.3, 2.6). */
+/** A complete T5 text backbone config (docs/numerics.md §1.3, §2.3, §2.6). */
 export interface TextBackboneConfig extends TransformerSize {
   kind: 'text';
   input: TextInputConfig;

@@ -3,7 +3,7 @@ import { isSpectrogramInput, patchValues, type AudioBackboneConfig } from '../pr
 import { PatchTransformer, type BackboneOptions } from './patch-transformer.js';
 
 /**
- * The audio backbone (vatt-spec.md sections 1.2, 2.2, 2.5, 4).
+ * The audio backbone (docs/numerics.md §1.2, §2.2, §2.5, §4).
  *
  * - Waveform (WaT, the released models): patches `[B, N, 128]` -> `wave_to_patch` -> 1-D
  *   `pos_embedding_lookup` (1200 buckets, spline-resampled for another length) -> DropToken

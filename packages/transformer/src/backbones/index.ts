@@ -2,3 +2,4 @@ export { PatchTransformer, type BackboneOutput, type PatchBackboneInputs, type E
 export { VideoTransformer } from './video.js';
 export { AudioTransformer } from './audio.js';
 export { TextTransformer, type TextBackboneInputs } from './text.js';
+export { ModalityAgnosticText } from './ma-text.js';

@@ -36,7 +36,7 @@ export interface BackboneOptions {
   /** Root module name (default 'video' / 'audio' / 'text'); checkpoint names are relative to it. */
   name?: string;
   /**
-   * A Transformer owned elsewhere (the modality-agnostic model's SHARED encoder, vatt-spec.md 3.3).
+   * A Transformer owned elsewhere (the modality-agnostic model's SHARED encoder, docs/numerics.md §3.3).
    * It is used but not registered, so it is absent from this backbone's `namedParameters()`, and
    * its `train()` / `eval()` state follows its owner, not this backbone.
    */
@@ -57,7 +57,7 @@ interface PatchTransformerParts {
 }
 
 /**
- * The shared shape of the pre-LN patch backbones (ViT-3D video, WaT / SpT audio; vatt-spec.md 2.5,
+ * The shared shape of the pre-LN patch backbones (ViT-3D video, WaT / SpT audio; docs/numerics.md §2.5,
  * 14): patch projection -> [pre_proj] -> x + LN(positions) -> DropToken (training) -> prepend
  * [AGG] -> `tx` -> [post_proj] -> index 0. Children: `<projection>`, `pre_proj`,
  * `pos_embedding_lookup`, `tx`, `post_proj`; weight `agg_embedding`.

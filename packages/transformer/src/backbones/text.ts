@@ -9,12 +9,12 @@ import type { TextBackboneConfig } from '../presets.js';
 import type { BackboneOutput } from './patch-transformer.js';
 
 export interface TextBackboneInputs {
-  /** `[B, L]` padding mask (1 = valid); default `ids != 0` (id 0 is padding, vatt-spec.md 1.3). */
+  /** `[B, L]` padding mask (1 = valid); default `ids != 0` (id 0 is padding, docs/numerics.md §1.3). */
   mask?: tf.Tensor;
 }
 
 /**
- * The T5 text backbone of the modality-specific models (vatt-spec.md sections 1.3, 2.3, 2.6):
+ * The T5 text backbone of the modality-specific models (docs/numerics.md §1.3, §2.3, §2.6):
  * word ids `[B, L]` -> `embedding` (`[vocab, 300]`, frozen word2vec by default) -> prepend the
  * 300-d `agg_embedding` -> `pre_proj` (Dense 300 -> d, no bias, GELU) -> `base_lm` (T5 encoder,
  * relative position bias, padding mask `ids != 0` with [AGG] always valid) -> [`post_proj`] ->

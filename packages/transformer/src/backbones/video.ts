@@ -3,7 +3,7 @@ import { patchValues, type VideoBackboneConfig } from '../presets.js';
 import { PatchTransformer, type BackboneOptions } from './patch-transformer.js';
 
 /**
- * The ViT-3D video backbone (vatt-spec.md sections 1.1, 2.1, 2.5, 4): voxel patches
+ * The ViT-3D video backbone (docs/numerics.md §1.1, §2.1, §2.5, §4): voxel patches
  * `[B, N, t*h*w*3]` (from `@vatt/tokenizers`' VideoTokenizer, (t, h, w, c) order) -> `voxel_to_patch`
  * -> `pos_embedding_lookup` (factorised t/h/w tables, spline-resampled for a new grid) -> DropToken
  * (training) -> `agg_embedding` -> `tx` -> pooled [AGG]. Weight names follow the official

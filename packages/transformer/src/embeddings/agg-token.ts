@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { glorotNormal, type Initializer } from '../initializers.js';
 import { expectRank, fmtShape } from '../nn/validate.js';
 
-/** Init of every [AGG] vector: Keras glorot_normal (vatt-spec.md section 2.4). */
+/** Init of every [AGG] vector: Keras glorot_normal (docs/numerics.md §2.4). */
 export const aggTokenInit: Initializer = glorotNormal;
 
 /**
  * Prepends the learnable [AGG] vector `agg` `[d]` at index 0 of every sequence `x` `[B, N, d]`
  * -> `[B, N+1, d]`. Call it AFTER positional embeddings and DropToken: [AGG] gets no position
- * (vatt-spec.md section 2.4). The backbones own the weight (`agg_embedding`); the output at index 0
+ * (docs/numerics.md §2.4). The backbones own the weight (`agg_embedding`); the output at index 0
  * is the pooled representation.
  *
  * @example

@@ -8,7 +8,7 @@ export interface DropTokenOptions {
   dropRate?: number;
   /**
    * Token count the keep count is computed from: the official code uses the CONFIGURED positional
-   * table size (8*14*14 = 1568 video, 1200 audio), not the actual sequence (vatt-spec.md section 4).
+   * table size (8*14*14 = 1568 video, 1200 audio), not the actual sequence (docs/numerics.md §4).
    * Defaults to the sequence length N.
    */
   configuredTokens?: number;
@@ -90,7 +90,7 @@ export function selectTokens(x: tf.Tensor, sel: TokenSelection): tf.Tensor {
 }
 
 /**
- * DropToken (vatt-spec.md section 4, paper section 3.1.1): keeps a random subset of the tokens
+ * DropToken (docs/numerics.md §4, paper section 3.1.1): keeps a random subset of the tokens
  * `x` `[B, N, d]` (after positional embeddings, before the [AGG] token) -> `[B, keep, d]` with
  * keep = int(keepRate * configuredTokens), clamped to N. Randomness comes from the seeded stream
  * (`random.permutation`): one permutation per call shared by the batch (official) or, with

@@ -3,7 +3,7 @@ import { Dense } from '../nn/dense.js';
 import { expectRank, fmtShape } from '../nn/validate.js';
 
 /**
- * The linear patch embedding of VATT's tokenizers (vatt-spec.md sections 1.1, 1.2): the official
+ * The linear patch embedding of VATT's tokenizers (docs/numerics.md §1.1, §1.2): the official
  * Conv3D / Conv1D / Conv2D with kernel == stride and valid padding is exactly a matMul of each
  * flattened patch with a `[patchValues, d]` kernel plus bias. Weights `kernel` `[patchValues, d]`
  * (stored 2-D; see `fromConv3dKernel` for the official `[t, h, w, 3, d]` layout) and `bias` `[d]`.

@@ -8,7 +8,7 @@ import { expectLastDim, expectPositiveInt, expectRank, expectRate, fmtShape } fr
 import { splineResampleMatrix } from './spline.js';
 
 export interface PositionEmbeddingOptions {
-  /** Dropout after adding the positions, in training (default 0.1, vatt-spec.md section 2.1). */
+  /** Dropout after adding the positions, in training (default 0.1, docs/numerics.md §2.1). */
   dropout?: number;
   /** Epsilon of the LayerNorm on the summed position vector (default 1e-6). */
   lnEps?: number;
@@ -25,7 +25,7 @@ export interface PositionAxis {
 /**
  * The rows of a learned positional `table` `[N, d]` for a grid axis of `size` cells: the table itself
  * when `size == N`, otherwise the official order-3 polyharmonic spline resample `R @ table`
- * (vatt-spec.md section 2.1) -- a constant [size, N] matrix times the table, so gradients reach it.
+ * (docs/numerics.md §2.1) -- a constant [size, N] matrix times the table, so gradients reach it.
  */
 export function positionRows(table: tf.Tensor2D, size: number): tf.Tensor2D {
   const [n] = table.shape;
@@ -34,7 +34,7 @@ export function positionRows(table: tf.Tensor2D, size: number): tf.Tensor2D {
 }
 
 /**
- * Learned factorised absolute positions with VATT's recipe (vatt-spec.md sections 2.1, 2.2): one
+ * Learned factorised absolute positions with VATT's recipe (docs/numerics.md §2.1, §2.2): one
  * table per grid axis (`<axis>/embeddings`, TruncatedNormal(d^-0.5)), the rows of the cell's
  * coordinates are SUMMED, a LayerNorm (`layernorm`, eps 1e-6) normalises that position vector,
  * and `x + LN(pos)` gets dropout 0.1 in training. Tokens are ordered row-major over the grid (first
@@ -108,7 +108,7 @@ export class FactorisedPositionEmbeddings extends Module {
 }
 
 /**
- * Video positions (vatt-spec.md section 2.1), checkpoint names
+ * Video positions (docs/numerics.md §2.1), checkpoint names
  * `pos_embedding_lookup/{temporal,vertical,horizontal}_position_embeddings/embeddings` and
  * `pos_embedding_lookup/layernorm/{gamma,beta}`. Grid `[t, h, w]`, tokens t-major.
  *
@@ -132,7 +132,7 @@ export class SpatioTemporalEmbeddings extends FactorisedPositionEmbeddings {
 }
 
 /**
- * 1-D positions (waveform audio `[1200, d]`, modality-agnostic text `[16, d]`; vatt-spec.md 2.2):
+ * 1-D positions (waveform audio `[1200, d]`, modality-agnostic text `[16, d]`; docs/numerics.md §2.2):
  * `temporal_position_embeddings/embeddings` and `layernorm`. `apply(x)` uses grid [N].
  *
  * @example
@@ -151,7 +151,7 @@ export class TemporalEmbeddings extends FactorisedPositionEmbeddings {
 }
 
 /**
- * Spectrogram positions (SpT ablation, vatt-spec.md 2.2): `temporal_position_embeddings` [9, d]
+ * Spectrogram positions (SpT ablation, docs/numerics.md §2.2): `temporal_position_embeddings` [9, d]
  * and `spectoral_position_embeddings` [16, d] (official spelling), grid `[time, spectral]`, tokens
  * time-major. Note: the official code pairs the two id lists in spectral-major order while its
  * patches are time-major (a harmless scramble of a learned table); we use the consistent order.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * 1-D polyharmonic spline resampling of learned positional tables (vatt-spec.md section 2.1).
+ * 1-D polyharmonic spline resampling of learned positional tables (docs/numerics.md §2.1).
  *
  * The official code stretches a table of N learned rows to M rows with
  * `tfa.image.interpolate_spline(order=3)`: source bucket i sits at i/N, target bucket j at j/M
@@ -115,7 +115,7 @@ export function splineResampleMatrix(sourceSize: number, targetSize: number): Fl
 
 /**
  * Resamples a learned positional table `[N, d]` to `[newSize, d]` with the official order-3
- * polyharmonic spline (vatt-spec.md section 2.1). Differentiable with respect to `table`. Use it
+ * polyharmonic spline (docs/numerics.md §2.1). Differentiable with respect to `table`. Use it
  * inside a model (a grid that differs from the table) and for checkpoint conversion (e.g. a
  * 14-bucket 224 px table to 20 buckets for 320 px fine-tuning).
  *

@@ -7,13 +7,13 @@ import { matMul } from '../nn/matmul.js';
 import { expectLastDim, expectPositiveInt, expectRank, expectRate, fmtShape } from '../nn/validate.js';
 import { relativePositionBuckets } from './relative-position.js';
 
-/** Added to the scores of padded keys (vatt-spec.md §2.5). */
+/** Added to the scores of padded keys (docs/numerics.md §2.5). */
 export const MASK_VALUE = -1e9;
 
 export interface MultiHeadAttentionOptions {
   dModel: number;
   numHeads: number;
-  /** Width of one head (default 64, vatt-spec.md §2.5). */
+  /** Width of one head (default 64, docs/numerics.md §2.5). */
   dKv?: number;
   /** Biases on q, k, v, o (default true; T5 and SpT use none). */
   useBias?: boolean;
@@ -23,7 +23,7 @@ export interface MultiHeadAttentionOptions {
   attnDropout?: number;
   /**
    * T5 relative position bias: when set, the module owns `relative_attention_bias/embeddings`
-   * `[numBuckets, numHeads]` and `positionBias()` becomes available (vatt-spec.md §2.3).
+   * `[numBuckets, numHeads]` and `positionBias()` becomes available (docs/numerics.md §2.3).
    */
   relativeBias?: { numBuckets?: number; maxDistance?: number };
 }
@@ -47,7 +47,7 @@ export function maskToBias(mask: tf.Tensor, where = 'mask'): tf.Tensor {
 
 /**
  * Multi-head self-attention with separate `q`, `k`, `v` (`d -> heads·dKv`) and `o`
- * (`heads·dKv -> d`) Dense layers (vatt-spec.md §2.5, §10.2). Scores are (optionally) scaled,
+ * (`heads·dKv -> d`) Dense layers (docs/numerics.md §2.5, §10.2). Scores are (optionally) scaled,
  * the padding mask and the additive bias are added, softmax runs over keys, and the probabilities
  * get dropout in training. Heads are batched as `[B·H, N, dKv]` for plain batched matMuls.
  *

@@ -129,7 +129,7 @@ forEachBackend(testBackends(), () => {
 });
 
 describe('encoder weight names and errors', () => {
-  test('weights carry the official checkpoint names (vatt-spec.md 10.2)', () => {
+  test('weights carry the official checkpoint names (docs/numerics.md §10.2)', () => {
     const tx = new TransformerEncoder('tx', { ...small, numLayers: 1 });
     expect(tx.namedParameters().map(([n]) => n)).toEqual([
       'layers/0/layer_norm/gamma',
@@ -166,14 +166,12 @@ describe('encoder weight names and errors', () => {
     const tx = new TransformerEncoder('tx', small);
     expect(() => tx.apply(tf.zeros([5, 16]))).toThrow('tx: input must have shape [B,N,16], got [5,16] (rank 2)');
     expect(() => tx.apply(tf.zeros([2, 5, 8]))).toThrow('tx: input must have shape [B,N,16] (last dimension 16), got [2,5,8]');
-    expect(() => tx.layers[1].mha.apply(tf.zeros([2, 5, 8]))).toThrow(/^tx\/layers\/1\/mha: input must have shape \[B,N,16\]/);
-    expect(() => tx.apply(tf.zeros([2, 5, 16]), { mask: tf.ones([2, 4]) })).toThrow(
-      'tx/layers/0/mha: mask must have shape [2,5] (1 = valid, 0 = padding), got [2,4]',
-    );
+    expect(() => tx.layers[1].attention.apply(tf.zeros([2, 5, 8]))).toThrow(/^tx\/layers\/1\/mha: input must have shape \[B,N,16\]/);
+    expect(() => tx.apply(tf.zeros([2, 5, 16]), { mask: tf.ones([2, 4]) })).toThrow('tx: mask must have shape [2,5] (1 = valid, 0 = padding), got [2,4]');
     const t5 = new T5Encoder('base_lm', small);
     expect(() => t5.apply(tf.zeros([2, 5, 8]))).toThrow(/^base_lm: input must have shape \[B,N,16\]/);
     expect(() => t5.apply(tf.zeros([2, 5, 16]), { mask: tf.ones([5]) })).toThrow(/^base_lm: mask must have shape \[2,5\]/);
-    expect(() => tx.layers[0].mha.positionBias(4)).toThrow(/tx\/layers\/0\/mha: positionBias\(\) needs/);
+    expect(() => tx.layers[0].attention.positionBias(4)).toThrow(/tx\/layers\/0\/mha: positionBias\(\) needs/);
     tx.dispose();
     t5.dispose();
   });

@@ -1,14 +1,14 @@
 export interface RelativeBucketOptions {
   /** Keys on both sides of the query get their own buckets (default true: the encoder case). */
   bidirectional?: boolean;
-  /** Number of buckets (default 32, vatt-spec.md §2.3). */
+  /** Number of buckets (default 32, docs/numerics.md §2.3). */
   numBuckets?: number;
   /** Distance from which every offset shares the last bucket of its side (default 64). */
   maxDistance?: number;
 }
 
 /**
- * T5's `_relative_position_bucket` (vatt-spec.md §2.3): maps `relativePosition = key - query` to a
+ * T5's `_relative_position_bucket` (docs/numerics.md §2.3): maps `relativePosition = key - query` to a
  * bucket id. Bidirectional with 32 buckets: keys left of (or at) the query use 0–15, keys to the
  * right use 16–31; within a half, distances below 8 get their own bucket and larger ones are
  * log-spaced up to `maxDistance`, clipped at the half's last bucket. The log is evaluated in float32

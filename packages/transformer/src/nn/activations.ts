@@ -5,7 +5,7 @@ export type Activation = 'gelu' | 'relu' | 'linear';
 
 /**
  * Exact GELU, `0.5 · x · (1 + erf(x / √2))` — Keras' default (`approximate=False`), not the tanh
- * approximation (vatt-spec.md §2.5, §14). tfjs has an `Erf` kernel and gradient on cpu, wasm and
+ * approximation (docs/numerics.md §2.5, §14). tfjs has an `Erf` kernel and gradient on cpu, wasm and
  * webgpu; its erf is accurate to ~1.5e-7, far inside the 1e-5 parity budget.
  *
  * @example

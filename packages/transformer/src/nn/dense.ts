@@ -8,7 +8,7 @@ import { expectLastDim, expectPositiveInt, fmtShape } from './validate.js';
 export interface DenseOptions {
   /** Adds the `bias` weight (default true; T5 layers use none). */
   useBias?: boolean;
-  /** Kernel initialiser (default Keras glorot_uniform, vatt-spec.md §2.5). */
+  /** Kernel initialiser (default Keras glorot_uniform, docs/numerics.md §2.5). */
   kernelInit?: Initializer;
   /** Bias initialiser (default zeros). */
   biasInit?: Initializer;

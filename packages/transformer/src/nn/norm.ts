@@ -4,7 +4,7 @@ import { ones, zeros } from '../initializers.js';
 import { expectLastDim, expectPositiveInt, fmtShape } from './validate.js';
 
 export interface NormOptions {
-  /** Added to the variance before the square root (default 1e-6, vatt-spec.md §2.5; tfjs-layers uses 1e-3). */
+  /** Added to the variance before the square root (default 1e-6, docs/numerics.md §2.5; tfjs-layers uses 1e-3). */
   eps?: number;
 }
 
@@ -43,7 +43,7 @@ export class LayerNorm extends Module {
 
 /**
  * T5's layer norm (RMSNorm): `x · rsqrt(mean(x²) + eps) · weight` — no mean subtraction, no bias
- * (vatt-spec.md §2.6). Weight `weight` `[dim]` (ones).
+ * (docs/numerics.md §2.6). Weight `weight` `[dim]` (ones).
  *
  * @example
  * const norm = new RMSNorm('layer_norm', 512);
@@ -72,7 +72,7 @@ export class RMSNorm extends Module {
 }
 
 export interface BatchNormOptions {
-  /** Keras momentum: `moving = momentum · moving + (1 - momentum) · batch` (default 0.9, vatt-spec.md §14). */
+  /** Keras momentum: `moving = momentum · moving + (1 - momentum) · batch` (default 0.9, docs/numerics.md §14). */
   momentum?: number;
   /** Added to the variance (default 1e-5). */
   eps?: number;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * Kernels that make tfjs-backend-wasm (4.x) fast for Transformers, measured on the issue-6 encoder
- * (6 layers x 512, batch 8 x 256 tokens, one core): forward 6.3 s -> 3.1 s, and training memory
+ * Kernels that make tfjs-backend-wasm (4.x) fast for Transformers, measured on the encoder benchmark of
+ * bench/workload.mjs (6 layers x 512, batch 8 x 256 tokens, one core): forward 6.3 s -> 3.1 s, and training memory
  * about halved. Two problems in the stock backend, two fixes:
  *
  * 1. Batched matMuls (`[S,M,K]·[S,K,N]`, S > 1) run a scalar triple loop at ~2 GFLOP/s; only batch-1

@@ -1,21 +1,17 @@
 /**
- * The text path of the modality-agnostic model (vatt-spec.md section 3.3): word embedding (frozen
+ * The text path of the modality-agnostic model (docs/numerics.md §3.3): word embedding (frozen
  * word2vec by default) -> pre_proj Dense(d, GELU, bias) -> learned absolute positions (same LN recipe as
  * audio) -> [AGG] -> the SHARED encoder -> post_proj Dense(d, GELU) -> index 0.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  aggTokenInit,
-  Dense,
-  Embedding,
-  Module,
-  prependAggMask,
-  prependAggToken,
-  TemporalEmbeddings,
-  type BackboneOutput,
-  type TextBackboneConfig,
-  type TransformerEncoder,
-} from '@vatt/transformer';
+import { Module } from '../module.js';
+import { Dense } from '../nn/dense.js';
+import { Embedding } from '../nn/embedding.js';
+import { aggTokenInit, prependAggMask, prependAggToken } from '../embeddings/agg-token.js';
+import { TemporalEmbeddings } from '../embeddings/positions.js';
+import type { TransformerEncoder } from '../encoders/transformer.js';
+import type { TextBackboneConfig } from '../presets.js';
+import type { BackboneOutput } from './patch-transformer.js';
 
 /** The text tower of VATT-MA: its own embedding and projections around the shared encoder (see the file comment). */
 export class ModalityAgnosticText extends Module {
