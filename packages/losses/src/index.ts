@@ -1,5 +1,5 @@
 /**
- * @vatt/losses — VATT's contrastive objectives on embeddings (vatt-spec.md §6): NCE (video-audio),
+ * @vatt/losses — VATT's contrastive objectives on embeddings (docs/numerics.md §6): NCE (video-audio),
  * MIL-NCE (video-text, K candidate narrations), the combined pre-training loss, and a CLIP-style
  * symmetric InfoNCE. Pure functions of tfjs-core tensors; each returns a scalar and is differentiable
  * on cpu, wasm and webgpu.

@@ -5,7 +5,7 @@ import { checkMask, checkMatrix, checkPositive, checkPositiveInteger, maskTensor
 /** Logit offset that removes a masked pair from a logsumexp (`LARGE_NUM` of the official code, §6.2 step 6). */
 export const MASKED_LOGIT_OFFSET = 1e9;
 
-/** VATT's contrastive temperature τ (vatt-spec.md §6.1; paper §3.4). */
+/** VATT's contrastive temperature τ (docs/numerics.md §6.1; paper §3.4). */
 export const DEFAULT_TEMPERATURE = 0.07;
 
 /** Options of {@link milNce} and {@link milNcePerSample}. */
@@ -77,7 +77,7 @@ function perClipColumns(offset: tf.Tensor1D, k: number): tf.Tensor2D {
 }
 
 /**
- * Per-clip NCE / MIL-NCE of the official `AsymmetricNCE._calculate_nce` (vatt-spec.md §6.2), times the clip's
+ * Per-clip NCE / MIL-NCE of the official `AsymmetricNCE._calculate_nce` (docs/numerics.md §6.2), times the clip's
  * validity (`videoMask·candidatesMask`). Returns the per-clip losses `[B]` and the number of valid clips.
  */
 function contrastivePerSample(inputs: ContrastiveInputs): { perSample: tf.Tensor1D; numValid: tf.Scalar | null } {
@@ -150,7 +150,7 @@ function milNceInputs(video: tf.Tensor2D, text: tf.Tensor2D, options: MilNceOpti
 
 /**
  * MIL-NCE between clips and their K candidate narrations, in the form of VATT's official `AsymmetricNCE`
- * (vatt-spec.md §6.2). Both inputs are L2-normalised inside. For clip i:
+ * (docs/numerics.md §6.2). Both inputs are L2-normalised inside. For clip i:
  *
  *   loss_i = logsumexp(denominator_i) − logsumexp_l(v_i·x_{i,l}/τ)
  *
@@ -187,7 +187,7 @@ export function milNcePerSample(video: tf.Tensor2D, text: tf.Tensor2D, options: 
 }
 
 /**
- * VATT's video-audio NCE (vatt-spec.md §6.2 with L = 1): {@link milNce} with one positive per clip, so
+ * VATT's video-audio NCE (docs/numerics.md §6.2 with L = 1): {@link milNce} with one positive per clip, so
  * loss_i = logsumexp(v_i·a_j/τ for all j ++ v_j·a_i/τ for all j) − v_i·a_i/τ, averaged over the batch.
  *
  * @param video `[B, D]` video embeddings in the video-audio space.

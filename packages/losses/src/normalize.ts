@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Floor on the squared norm, as in `tf.math.l2_normalize` (epsilon = 1e-12) used by the official code (§6.2 step 1). */
+/** Floor on the squared norm, as in `tf.math.l2_normalize` (epsilon = 1e-12) used by the official code (docs/numerics.md §6.2 step 1). */
 export const L2_NORMALIZE_EPSILON = 1e-12;
 
 /**

@@ -14,7 +14,7 @@ export interface SymmetricInfoNceOptions {
  * a→b (`softmax` over row i of `â·b̂ᵀ/τ`, target i) and b→a (over column i). Inputs are L2-normalised inside.
  *
  * Not what VATT trains with (that is {@link milNce}/{@link nce}: one concatenated denominator per clip). The
- * official `SymmetricNCE` (unused by the VATT configs, vatt-spec.md §6.2) also has separate denominators but
+ * official `SymmetricNCE` (unused by the VATT configs, docs/numerics.md §6.2) also has separate denominators but
  * *sums* the two directions, i.e. 2× this value.
  *
  * @param a `[B, D]` embeddings of one modality; row i is paired with row i of `b`.

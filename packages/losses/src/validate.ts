@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 
-/** A per-clip validity mask: 1 = take part in the loss, 0 = excluded (vatt-spec.md §6.2 step 6). */
+/** A per-clip validity mask: 1 = take part in the loss, 0 = excluded (docs/numerics.md §6.2 step 6). */
 export type SampleMask = tf.Tensor1D | ArrayLike<number>;
 
 function shapeText(shape: readonly number[]): string {

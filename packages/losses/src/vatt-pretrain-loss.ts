@@ -5,13 +5,13 @@ import type { SampleMask } from './validate.js';
 /** Inputs of {@link vattPretrainLoss} and {@link vattPretrainLossTerms}. */
 export interface VattPretrainLossInputs {
   /** `[B, D_va]` video embeddings in the video-audio space S_va. */
-  video_va: tf.Tensor2D;
+  videoVa: tf.Tensor2D;
   /** `[B, D_va]` audio embeddings in S_va. */
-  audio: tf.Tensor2D;
+  audioVa: tf.Tensor2D;
   /** `[B, D_vt]` video embeddings in the video-text space S_vt. */
-  video_vt: tf.Tensor2D;
+  videoVt: tf.Tensor2D;
   /** `[B·K, D_vt]` text embeddings in S_vt; row `j·K + l` is candidate l of clip j. */
-  text: tf.Tensor2D;
+  textVt: tf.Tensor2D;
   /** K, the narrations per clip (5 in VATT, §6.3). */
   numCandidates: number;
   /** `[B]` 0/1: clips without text (AudioSet) take part only in the video-audio NCE (§6.2 step 6). */
@@ -34,10 +34,10 @@ export interface VattPretrainLossInputs {
 export interface VattPretrainLossTerms {
   /** The weighted total that is minimised. */
   total: tf.Scalar;
-  /** L_va: NCE between `video_va` and `audio`. */
-  videoAudio: tf.Scalar;
-  /** L_vt: MIL-NCE between `video_vt` and `text`. */
-  videoText: tf.Scalar;
+  /** L_va: NCE between `videoVa` and `audioVa`. */
+  lossVa: tf.Scalar;
+  /** L_vt: MIL-NCE between `videoVt` and `textVt`. */
+  lossVt: tf.Scalar;
 }
 
 function termWeights(weights: VattPretrainLossInputs['weights']): { va: number; vt: number } {
@@ -56,26 +56,26 @@ function termWeights(weights: VattPretrainLossInputs['weights']): { va: number; 
 }
 
 /**
- * VATT's pre-training objective with its two terms (vatt-spec.md §6.1): NCE between video and audio in S_va
+ * VATT's pre-training objective with its two terms (docs/numerics.md §6.1): NCE between video and audio in S_va
  * ({@link nce}) and MIL-NCE between video and its K narrations in S_vt ({@link milNce}), both at temperature τ.
  * Caller disposes the three scalars.
  *
  * @example
- * const { total, videoAudio, videoText } = vattPretrainLossTerms({ video_va, audio, video_vt, text, numCandidates: 5 });
+ * const { total, lossVa, lossVt } = vattPretrainLossTerms({ videoVa, audioVa, videoVt, textVt, numCandidates: 5 });
  */
 export function vattPretrainLossTerms(inputs: VattPretrainLossInputs): VattPretrainLossTerms {
   const weights = termWeights(inputs.weights);
   const temperature = inputs.temperature ?? DEFAULT_TEMPERATURE;
   return tf.tidy(() => {
-    const videoAudio = nce(inputs.video_va, inputs.audio, { temperature, audioMask: inputs.audioMask });
-    const videoText = milNce(inputs.video_vt, inputs.text, {
+    const lossVa = nce(inputs.videoVa, inputs.audioVa, { temperature, audioMask: inputs.audioMask });
+    const lossVt = milNce(inputs.videoVt, inputs.textVt, {
       temperature,
       numCandidates: inputs.numCandidates,
       textMask: inputs.textMask,
     });
-    const weightedSum = tf.add<tf.Scalar>(tf.mul(videoAudio, weights.va), tf.mul(videoText, weights.vt));
+    const weightedSum = tf.add<tf.Scalar>(tf.mul(lossVa, weights.va), tf.mul(lossVt, weights.vt));
     const total = inputs.paperWeighting ? weightedSum : tf.div<tf.Scalar>(weightedSum, weights.va + weights.vt);
-    return { total, videoAudio, videoText };
+    return { total, lossVa, lossVt };
   });
 }
 
@@ -84,7 +84,7 @@ export function vattPretrainLossTerms(inputs: VattPretrainLossInputs): VattPretr
  * for the terms and {@link VattPretrainLossInputs.paperWeighting} for code-vs-paper weighting.
  *
  * @example
- * const loss = vattPretrainLoss({ video_va, audio, video_vt, text, numCandidates: 5, textMask });
+ * const loss = vattPretrainLoss({ videoVa, audioVa, videoVt, textVt, numCandidates: 5, textMask });
  */
 export function vattPretrainLoss(inputs: VattPretrainLossInputs): tf.Scalar {
   return tf.tidy(() => vattPretrainLossTerms(inputs).total);

@@ -74,10 +74,10 @@ describe('bad input is rejected with an error naming the argument and the expect
 
   test('vattPretrainLoss: bad weights and a bad term input name the weight or the input', () => {
     const audio = tf.zeros([4, 16]) as tf.Tensor2D;
-    const inputs = { video_va: video, audio: video, video_vt: video, text, numCandidates: 5 };
+    const inputs = { videoVa: video, audioVa: video, videoVt: video, textVt: text, numCandidates: 5 };
     expect(() => vattPretrainLoss({ ...inputs, weights: { va: 0, vt: 0 } })).toThrow(/weights.va \+ weights.vt must be > 0/);
     expect(() => vattPretrainLoss({ ...inputs, weights: { va: -1 } })).toThrow(/vattPretrainLoss: weights.va must be a finite number >= 0; got -1/);
-    expect(() => vattPretrainLoss({ ...inputs, audio })).toThrow(/nce: audio must have shape \[B, D\] = \[6, 16\].*got \[4, 16\]/);
+    expect(() => vattPretrainLoss({ ...inputs, audioVa: audio })).toThrow(/nce: audio must have shape \[B, D\] = \[6, 16\].*got \[4, 16\]/);
     audio.dispose();
   });
 

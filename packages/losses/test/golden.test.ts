@@ -79,12 +79,12 @@ function goldenSuite(backend: TestBackend) {
 
   describe('vattPretrainLoss', () => {
     const p = golden.vattPretrainLoss;
-    const names = ['video_va', 'audio', 'video_vt', 'text'] as const;
+    const names = ['video_va', 'audio', 'video_vt', 'text'] as const; // keys of the golden file
     const options = { numCandidates: p.K, temperature: p.temperature, textMask: p.textMask, weights: p.weights };
 
     test('is (w_va·L_va + w_vt·L_vt)/(w_va + w_vt) with the torch gradients', async () => {
-      const loss = (video_va: tf.Tensor2D, audio: tf.Tensor2D, video_vt: tf.Tensor2D, text: tf.Tensor2D) =>
-        vattPretrainLoss({ video_va, audio, video_vt, text, ...options });
+      const loss = (videoVa: tf.Tensor2D, audioVa: tf.Tensor2D, videoVt: tf.Tensor2D, textVt: tf.Tensor2D) =>
+        vattPretrainLoss({ videoVa, audioVa, videoVt, textVt, ...options });
       await expectLossAndGradients(
         loss,
         names.map((n) => p[n]),
@@ -94,15 +94,15 @@ function goldenSuite(backend: TestBackend) {
     });
 
     test('reports both terms, and paperWeighting gives w_va·L_va + w_vt·L_vt', async () => {
-      const [video_va, audio, video_vt, text] = names.map((n) => toTensor(p[n]));
-      const code = vattPretrainLossTerms({ video_va, audio, video_vt, text, ...options });
-      const paper = vattPretrainLoss({ video_va, audio, video_vt, text, ...options, paperWeighting: true });
-      const [va, vt, total, paperTotal] = await Promise.all([code.videoAudio, code.videoText, code.total, paper].map(async (t) => (await t.data())[0]));
+      const [videoVa, audioVa, videoVt, textVt] = names.map((n) => toTensor(p[n]));
+      const code = vattPretrainLossTerms({ videoVa, audioVa, videoVt, textVt, ...options });
+      const paper = vattPretrainLoss({ videoVa, audioVa, videoVt, textVt, ...options, paperWeighting: true });
+      const [va, vt, total, paperTotal] = await Promise.all([code.lossVa, code.lossVt, code.total, paper].map(async (t) => (await t.data())[0]));
       expect(Math.abs(va - p.videoAudio)).toBeLessThanOrEqual(TOLERANCE);
       expect(Math.abs(vt - p.videoText)).toBeLessThanOrEqual(TOLERANCE);
       expect(Math.abs(total - p.codeTotal)).toBeLessThanOrEqual(TOLERANCE);
       expect(Math.abs(paperTotal - p.paperTotal)).toBeLessThanOrEqual(TOLERANCE);
-      tf.dispose([video_va, audio, video_vt, text, code.total, code.videoAudio, code.videoText, paper]);
+      tf.dispose([videoVa, audioVa, videoVt, textVt, code.total, code.lossVa, code.lossVt, paper]);
     });
   });
 }

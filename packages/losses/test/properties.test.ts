@@ -125,9 +125,9 @@ function propertiesSuite(backend: TestBackend) {
     tf.dispose([zeros, value, ...grads]);
   });
 
-  fullTest('paperWeighting doubles the code total at the default weights (§6.1)', async () => {
+  fullTest('paperWeighting doubles the code total at the default weights (docs/numerics.md §6.1)', async () => {
     const audio = randomEmbeddings(B, 11);
-    const inputs = { video_va: video, audio, video_vt: video, text, numCandidates: K };
+    const inputs = { videoVa: video, audioVa: audio, videoVt: video, textVt: text, numCandidates: K };
     const code = await scalar(vattPretrainLoss(inputs));
     const paper = await scalar(vattPretrainLoss({ ...inputs, paperWeighting: true }));
     audio.dispose();
@@ -145,10 +145,10 @@ function propertiesSuite(backend: TestBackend) {
       run((v, t) => milNce(v, t, { numCandidates: K, textMask, videoMask: [1, 1, 0, 1] }), [video, text]);
       run((v, a) => nce(v, a, { audioMask: [1, 1, 1, 0] }), [video, audio]);
       run((a, b) => symmetricInfoNce(a, b), [video, audio]);
-      run((va, a, vt, t) => vattPretrainLoss({ video_va: va, audio: a, video_vt: vt, text: t, numCandidates: K, textMask }), [video, audio, video, text]);
+      run((va, a, vt, t) => vattPretrainLoss({ videoVa: va, audioVa: a, videoVt: vt, textVt: t, numCandidates: K, textMask }), [video, audio, video, text]);
       tf.dispose(milNcePerSample(video, text, { numCandidates: K, textMask }));
-      const terms = vattPretrainLossTerms({ video_va: video, audio, video_vt: video, text, numCandidates: K });
-      tf.dispose([terms.total, terms.videoAudio, terms.videoText]);
+      const terms = vattPretrainLossTerms({ videoVa: video, audioVa: audio, videoVt: video, textVt: text, numCandidates: K });
+      tf.dispose([terms.total, terms.lossVa, terms.lossVt]);
     });
     tf.dispose([audio, textMask]);
   });
