@@ -28,6 +28,7 @@ export { readAudioSetSegments, readAudioSetClassIndex } from './datasets/audiose
 export type { AudioSetOptions, AudioSetClass } from './datasets/audioset.js';
 export { readUcf101Split, readHmdb51Split } from './datasets/action-splits.js';
 export { readManifest } from './datasets/manifest.js';
+export { openDataset, type OpenedDataset, type OpenDatasetOptions, type DatasetKind } from './datasets/open.js';
 
 // Clip sampling, augmentation.
 export { clipDuration, randomWindow, narrationWindow, uniformWindows, nearestNarrations, threeCrops, centerCrop } from './sampling/clips.js';
