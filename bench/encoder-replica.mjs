@@ -1,4 +1,4 @@
-// The issue-6 encoder workload as a ReplicaPool replica (bench/workload.mjs --replicas N).
+// The 6x512 encoder workload as a ReplicaPool replica (bench/workload.mjs --replicas N).
 import * as tf from '@tensorflow/tfjs-core';
 import { SMALL, TransformerEncoder } from '@vatt/transformer';
 

@@ -7,9 +7,9 @@
  * URL parameters: `checkpoint` (directory URL holding model.json, default `./checkpoint/`),
  * `backend` (webgpu | wasm | cpu; default: the first that starts, in that order).
  */
-import { embeddedSplits, encodeText, encodeVideo, similarity, type Clip, type Matrix } from 'vatt/browser';
+import * as tf from '@tensorflow/tfjs-core';
+import { embeddedSplits, encodeText, encodeVideo, loadVattFrom, similarity, type Clip, type LoadedVatt, type Matrix } from 'vatt/browser';
 import { BACKEND_ORDER, chooseBackend, type PageBackend } from './backend.js';
-import { loadVattFromUrl, type BrowserVatt } from './checkpoint.js';
 import { animateOnHover, drawFrame } from './preview.js';
 
 /** One clip's place in a ranking. */
@@ -37,7 +37,7 @@ function setState(state: 'loading' | 'ready' | 'busy' | 'error', message: string
 }
 
 /** Ranks `clips` (with their S_vt embeddings `videoVt`) for `query`, best first. */
-async function rank(vatt: BrowserVatt, clips: readonly Clip[], videoVt: Matrix, query: string): Promise<RankedClip[]> {
+async function rank(vatt: LoadedVatt, clips: readonly Clip[], videoVt: Matrix, query: string): Promise<RankedClip[]> {
   const text = await encodeText(vatt.model, vatt.preprocessor, [query]);
   const scores = similarity(text.vt, videoVt);
   return clips.map((c, i) => ({ id: c.id, label: c.label ?? c.id, score: scores[i] })).sort((a, b) => b.score - a.score);
@@ -80,7 +80,8 @@ async function start(): Promise<void> {
   document.body.dataset.backend = backend.name;
   const checkpointUrl = params.get('checkpoint') ?? './checkpoint/';
   setState('loading', `Backend ${backend.name}. Loading checkpoint ${checkpointUrl}…`);
-  const vatt = await loadVattFromUrl(checkpointUrl);
+  const modelJson = new URL('model.json', new URL(checkpointUrl.endsWith('/') ? checkpointUrl : `${checkpointUrl}/`, location.href)).href;
+  const vatt = await loadVattFrom<{ seed?: number }>(tf.io.browserHTTPRequest(modelJson), modelJson);
   const seed = vatt.training?.seed ?? 0;
   const { heldout } = embeddedSplits(vatt.preprocessing, seed);
   const v = vatt.preprocessing.video;

@@ -1,15 +1,23 @@
 /**
  * `vatt/browser`: the browser-safe part of the package. Everything here runs on any tfjs backend with
  * no Node built-ins (no `fs` checkpoint handler, CLI, file data sources, plots or backend probing), so a
- * bundler can build it into a web page. Load a checkpoint over HTTP with `tf.io.browserHTTPRequest`
- * and rebuild the model with `new VATT(config)` + `loadWeights` (see examples/browser-demo).
+ * bundler can build it into a web page. Load a checkpoint over HTTP with
+ * `loadVattFrom(tf.io.browserHTTPRequest(url))` (see examples/browser-demo).
  *
  * @example
  * import { VATT, VattPreprocessor, encodeText, encodeVideo, similarity } from 'vatt/browser';
  */
 export const VERSION = '0.1.0';
-export { VATT, type VideoEmbeddings, type AudioEmbeddings, type TextEmbeddings, type PretrainBatch, type LossTerms } from './model/vatt.js';
-export { getPreset, PRESET_NAMES, type PresetName, type VattConfig, type PreprocessingConfig, type VattPreset, type HeadConfig } from './model/config.js';
+export {
+  VATT,
+  type VideoEmbeddings,
+  type AudioEmbeddings,
+  type TextEmbeddings,
+  type PretrainBatch,
+  type PretrainEmbeddings,
+  type LossTerms,
+} from './model/vatt.js';
+export * from './config/index.js';
 export { VattPreprocessor } from './model/preprocess.js';
 export {
   encodeVideo,
@@ -23,6 +31,8 @@ export {
   type EncodedAudio,
   type EncodedText,
 } from './model/encode.js';
+export { vattFromCheckpoint, loadVattFrom, type LoadedVatt } from './model/from-checkpoint.js';
+export { CHECKPOINT_FORMAT, checkpointToArtifacts, checkpointFromArtifacts, type CheckpointData } from './checkpoint/format.js';
 export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
 export { retrievalRanks, retrievalMetrics, type RetrievalMetrics } from './eval/retrieval.js';
 export type { Clip, ClipDataset } from './data/clips.js';

@@ -8,7 +8,7 @@ import { milNce, nce, symmetricInfoNce, vattPretrainLoss } from '@vatt/losses';
 import { buildVocabulary, VideoTokenizer, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
 import { random, TINY, TransformerEncoder } from '@vatt/transformer';
 import { expectNoLeak, forEachBackend, testBackends, useBackend, type TestBackend } from '@vatt-testing/backends';
-import { getPreset, type VattConfig } from '../src/model/config.js';
+import { getPreset, type VattConfig } from '../src/config/index.js';
 import { FacHead } from '../src/model/fac-head.js';
 import { VATT } from '../src/model/vatt.js';
 
@@ -133,7 +133,7 @@ const CASES: Record<string, { tol: number; run: () => Promise<Outputs> }> = {
         nce: () => nce(video, audio, { temperature: 0.07 }),
         milNce: () => milNce(video, text, { numCandidates: k, temperature: 0.07, textMask }),
         infoNce: () => symmetricInfoNce(video, audio),
-        total: () => vattPretrainLoss({ video_va: video, audio, video_vt: video, text, numCandidates: k, textMask }),
+        total: () => vattPretrainLoss({ videoVa: video, audioVa: audio, videoVt: video, textVt: text, numCandidates: k, textMask }),
       };
       const named: Record<string, tf.Tensor> = {};
       for (const [name, f] of Object.entries(terms)) {
@@ -152,7 +152,9 @@ const CASES: Record<string, { tol: number; run: () => Promise<Outputs> }> = {
       random.setSeed(5);
       const model = new VATT(deterministicTiny()).train();
       const pre = getPreset('tiny').preprocessing;
-      const b = 2;
+      // 4 clips: BatchNorm in training normalises each feature over the batch, and over 2 clips a feature the
+      // two share nearly exactly divides by a near-zero variance, which no two backends round alike.
+      const b = 4;
       const k = 3;
       const frames = tf.tensor5d(
         Uint8Array.from(values(b * 8 * 32 * 32 * 3, 12), (x) => Math.floor((x + 1) * 127.9)),
@@ -162,7 +164,7 @@ const CASES: Record<string, { tol: number; run: () => Promise<Outputs> }> = {
       const video = new VideoTokenizer({ patchSize: pre.video.patchSize }).tokenize(frames);
       const wave = tf.tensor2d(values(b * pre.audio.samples, 13), [b, pre.audio.samples]);
       const audio = new WaveformTokenizer({ numSamples: pre.audio.samples, patchSize: pre.audio.patchSize }).tokenize(wave);
-      const ids = new WordTokenizer(VOCAB, { maxLength: pre.text.maxTokens }).tokenize(CAPTIONS.slice(0, b * k));
+      const ids = new WordTokenizer(VOCAB, { maxLength: pre.text.maxTokens }).tokenize(Array.from({ length: b * k }, (_, i) => CAPTIONS[i % CAPTIONS.length]));
       const textIds = tf.tensor2d(ids.data, ids.shape as [number, number], 'int32');
       const batch = { videoPatches: video.patches, videoGrid: video.grid, audioPatches: audio.patches, textIds };
       const params = model.trainableVariables();

@@ -98,15 +98,20 @@ describe('vatt CLI', () => {
     const ckpt = path.join(tmp, 'ckpt-layers');
     expect(vatt(train(ckpt, ['--checkpoint-layers'])).code).toBe(0);
     expect(logLosses(ckpt)).toEqual(logLosses(full)); // recomputed layers replay the same dropout draws
+    // Two workers, killed while saving step 4 and resumed: the losses of the uninterrupted run, step for step.
+    const replicas = ['--replicas', '2', '--micro-batch', '2'];
     const rep = path.join(tmp, 'replicas');
-    const r = vatt([...train(rep, ['--replicas', '2', '--micro-batch', '2']), '--steps', '4']);
-    expect(r.code).toBe(0);
-    const losses = logLosses(rep);
-    expect(losses.map(([s]) => s)).toEqual([1, 2, 3, 4]);
-    for (const [, l] of losses) expect(Number.isFinite(l)).toBe(true);
-    const resumed = vatt([...train(rep, ['--replicas', '2', '--micro-batch', '2']), '--resume']);
+    expect(vatt(train(rep, replicas)).code).toBe(0);
+    const repCut = path.join(tmp, 'replicas-cut');
+    expect(vatt(train(repCut, replicas), { VATT_FAULT_KILL_DURING_SAVE: 'ckpt-00000004' }).signal).toBe('SIGKILL');
+    const resumed = vatt([...train(repCut, replicas), '--resume']);
     expect(resumed.code).toBe(0);
-    expect(logLosses(rep).map(([s]) => s)).toEqual([1, 2, 3, 4, 5, 6]);
+    const uninterrupted = logLosses(rep);
+    expect(uninterrupted.map(([s]) => s)).toEqual([1, 2, 3, 4, 5, 6]);
+    for (const [, l] of uninterrupted) expect(Number.isFinite(l)).toBe(true);
+    const cut = logLosses(repCut);
+    expect(cut.slice(0, 4)).toEqual(uninterrupted.slice(0, 4));
+    expect(cut.slice(4)).toEqual(uninterrupted.slice(2)); // resumed from step 2: steps 3-6 again, the same losses
     const bad = vatt([...train(path.join(tmp, 'bad-mb'), ['--micro-batch', '1'])]);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/--micro-batch must be an integer >= 2, got "1"/);
@@ -129,7 +134,7 @@ describe('vatt CLI', () => {
     const run = path.join(dir, 'run');
     const r = vatt(['pretrain', '--data', path.join(dir, 'data.jsonl'), '--steps', '3', '--batch', '2', '--out', run, '--backend', 'wasm']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/data: manifest .* 5 samples/);
+    expect(r.out).toMatch(/data: manifest: .* 5 samples/);
     expect(r.err).toMatch(/skipped sample broken.mp4: corrupt-media/);
     expect(r.out).toMatch(/trained 3 steps/);
     const ev = vatt(['eval', 'retrieval', run, '--data', path.join(dir, 'data.jsonl'), '--backend', 'wasm']);
@@ -173,6 +178,60 @@ describe('vatt CLI', () => {
     const b = logLosses(cut);
     expect(b.map(([s]) => s)).toEqual([1, 2, 2, 3]);
     expect(b.slice(-2)).toEqual(a.slice(-2)); // random crops, flips and colour jitter drawn alike
+  });
+
+  test('pretrain --config trains a custom experiment (frame size, sample rate, widths) on real media through the loader', async () => {
+    const media = '/usr/lib/python3/dist-packages/imageio/resources/images';
+    const dir = path.join(tmp, 'custom');
+    await fs.mkdir(dir, { recursive: true });
+    const clips = [`${media}/realshort.mp4`, `${media}/cockatoo.mp4`];
+    const lines = Array.from({ length: 4 }, (_, i) => ({ video: clips[i % 2], captions: [`clip number ${i}`] }));
+    await fs.writeFile(path.join(dir, 'data.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+    // Start from the printed tiny preset, as a user would, and change the geometry and the widths.
+    const printed = vatt(['config', 'tiny']);
+    expect(printed.code).toBe(0);
+    const exp = JSON.parse(printed.out);
+    exp.preprocessing.video = { ...exp.preprocessing.video, frames: 4, height: 48, width: 48, patchSize: [2, 16, 16], fps: 8 };
+    exp.preprocessing.audio = { ...exp.preprocessing.audio, sampleRate: 8000, samples: 6400, patchSize: 160 };
+    exp.model.video = { size: 'tiny', dModel: 48, numLayers: 3 };
+    exp.model.head = { ...exp.model.head, dVa: 96, dVt: 40 };
+    const file = path.join(dir, 'my.json');
+    await fs.writeFile(file, JSON.stringify(exp));
+    const run = path.join(dir, 'run');
+    const args = ['pretrain', '--config', file, '--data', path.join(dir, 'data.jsonl'), '--steps', '2', '--batch', '2', '--out', run, '--backend', 'wasm'];
+    const r = vatt(args);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/model: .*my\.json \(modality-specific\)/);
+    expect(r.out).toMatch(/trained 2 steps/);
+    const ckpt = JSON.parse(await fs.readFile(path.join(run, 'checkpoints', 'ckpt-00000002', 'model.json'), 'utf8'));
+    const model = ckpt.modelTopology.config;
+    // The model's input geometry follows the preprocessing: 4/2 x 48/16 x 48/16 video buckets, 6400/160 audio buckets.
+    expect(model.video.input).toMatchObject({ frames: 4, height: 48, width: 48, patchSize: [2, 16, 16], buckets: [2, 3, 3] });
+    expect(model.audio.input).toEqual({ samples: 6400, patchSize: 160, buckets: 40 });
+    expect([model.video.dModel, model.video.numLayers, model.head.dVa, model.head.dVt]).toEqual([48, 3, 96, 40]);
+    expect(ckpt.userDefinedMetadata.preprocessing.audio.sampleRate).toBe(8000);
+    expect(vatt(['eval', 'retrieval', run, '--data', path.join(dir, 'data.jsonl'), '--backend', 'wasm']).code).toBe(0);
+    // The same --out again without --resume would mix two runs.
+    const again = vatt(args);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(/already holds checkpoints of a run \(newest: ckpt-00000002\): pass --resume to continue it, or --overwrite/);
+    // --resume with another batch size is refused and names the field; a bad config names its bad fields.
+    const changed = vatt([...args.slice(0, -2), '--batch', '4', '--resume', '--backend', 'wasm']);
+    expect(changed.err).toMatch(/training\.batchSize: 4 now, 2 in the run/);
+    const bad = {
+      ...exp,
+      model: { ...exp.model, video: { size: 'tiny', numLayer: 3 } },
+      preprocessing: { ...exp.preprocessing, video: { ...exp.preprocessing.video, height: 50 } },
+    };
+    await fs.writeFile(path.join(dir, 'bad.json'), JSON.stringify(bad));
+    const b = vatt(['pretrain', '--config', path.join(dir, 'bad.json'), '--out', path.join(dir, 'bad')]);
+    expect(b.code).toBe(1);
+    expect(b.err).toMatch(/bad\.json: invalid experiment config/);
+    expect(b.err).toMatch(/model\.video\.numLayer: unknown field/);
+    const geometry = vatt(['pretrain', '--config', file, '--set', 'preprocessing.video.height=50', '--out', path.join(dir, 'bad')]);
+    expect(geometry.err).toMatch(/preprocessing\.video\.height: 50 is not a multiple of preprocessing\.video\.patchSize\[1\] = 16/);
+    expect(vatt(['pretrain', '--set', 'training.steps=abc', '--out', path.join(dir, 'bad')]).err).toMatch(/training\.steps: .*expected number/);
   });
 
   test('info, eval retrieval and embed work from a checkpoint alone', async () => {

@@ -14,7 +14,7 @@ import {
   type SimilarityMatrix,
 } from '../src/eval/multi-caption.js';
 import { zeroShotRetrieval } from '../src/eval/zero-shot.js';
-import { getPreset } from '../src/model/config.js';
+import { getPreset } from '../src/config/index.js';
 import type { Matrix } from '../src/model/encode.js';
 import { VattPreprocessor } from '../src/model/preprocess.js';
 import { VATT } from '../src/model/vatt.js';

@@ -1,6 +1,6 @@
 /**
  * Whole-model parity with scripts/golden/vatt_model.py: an independent PyTorch float64 implementation of
- * a micro VATT written from vatt-spec.md (ViT-3D and WaT towers, T5 text tower, code-style FAC head with
+ * a micro VATT written from docs/numerics.md (ViT-3D and WaT towers, T5 text tower, code-style FAC head with
  * BatchNorm in inference mode, NCE + MIL-NCE loss). Weights go in strictly BY NAME, so the test also pins
  * the parameter names, and every output (the three [AGG] features, the four common-space embeddings and
  * the loss terms) must agree within 1e-4.
@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expectNoLeak, forEachBackend, maxAbsDiff, testBackends } from '@vatt-testing/backends';
 import type { NamedTensors } from '@vatt/transformer';
-import { getPreset, type VattConfig } from '../src/model/config.js';
+import { getPreset, type VattConfig } from '../src/config/index.js';
 import { VATT, type PretrainBatch } from '../src/model/vatt.js';
 
 const TOLERANCE = 1e-4;
@@ -148,7 +148,7 @@ async function measure(model: VATT, batch: PretrainBatch): Promise<Record<string
         audioVa: a.va,
         textVt: t.vt,
       } as Record<OutputName, tf.Tensor>,
-      loss: tf.stack([loss.videoAudio, loss.videoText, loss.total, masked.videoAudio, masked.videoText, masked.total]),
+      loss: tf.stack([loss.lossVa, loss.lossVt, loss.total, masked.lossVa, masked.lossVt, masked.total]),
     };
   });
   const err: Record<string, number> = {};

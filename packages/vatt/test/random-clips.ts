@@ -1,15 +1,13 @@
+import { Rng } from '@vatt/tokenizers';
 import type { Clip, ClipDataset } from '../src/data/clips.js';
-import type { PreprocessingConfig, VattConfig } from '../src/model/config.js';
+import type { PreprocessingConfig, VattConfig } from '../src/config/index.js';
 
 export const TEST_VOCAB = ['<pad>', '<bos>', '<eos>', '<unk>', 'a', 'red', 'blue', 'green', 'circle', 'square', 'moving', 'left', 'right', 'up', 'down'];
 
 /** Deterministic random clips of the preprocessing size (for tests that need data but no meaning). */
 export function randomClips(pre: PreprocessingConfig, n: number, seed = 1): ClipDataset & { clips: Clip[] } {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
+  const rng = new Rng(seed);
+  const rnd = () => rng.next();
   const { frames, height, width } = pre.video;
   const clips: Clip[] = Array.from({ length: n }, (_, i) => {
     const video = new Uint8Array(frames * height * width * 3);

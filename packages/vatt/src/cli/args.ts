@@ -3,7 +3,7 @@ import { InvalidArgumentError, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BACKEND_CHOICES } from '../backend.js';
-import { CheckpointManager } from '../checkpoint/checkpoint.js';
+import { CheckpointManager } from '../checkpoint/store.js';
 
 export const out = (s: string) => process.stdout.write(`${s}\n`);
 

@@ -1,6 +1,6 @@
 /**
  * `vatt eval linear <checkpoint>` and `vatt eval finetune <checkpoint>`: linear probes on frozen [AGG]
- * features and end-to-end fine-tuning (vatt-spec.md sections 8.1-8.5), on the embedded dataset
+ * features and end-to-end fine-tuning (docs/numerics.md §8.1-§8.5), on the embedded dataset
  * (labels = one attribute) or a class-per-folder directory of audio files or images.
  * `vatt eval captions <checkpoint>`: retrieval with several captions per clip and a similarity export.
  * (`vatt eval retrieval` lives in commands.ts.)

@@ -6,15 +6,14 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { setupBackend, type BackendChoice } from '../backend.js';
-import { backendOption, resolveCheckpoint } from './args.js';
+import { backendOption, out, resolveCheckpoint } from './args.js';
 import { embeddedSplits } from '../data/embedded.js';
 import { encodeText, encodeVideo } from '../model/encode.js';
-import { loadVatt, type LoadedVatt } from '../model/load.js';
+import type { LoadedVatt } from '../model/from-checkpoint.js';
+import { loadVatt } from '../model/load.js';
 import { similarityPlot, trainingCurvesPlot, tsnePlot } from '../plot/plots.js';
 import { writePlot } from '../plot/write.js';
-import type { TrainingState } from '../train/pretrain.js';
-
-const out = (s: string) => process.stdout.write(`${s}\n`);
+import type { PretrainState } from '../train/pretrain.js';
 
 /** The attributes of an embedded clip that `plot tsne --label` can colour by. */
 export const TSNE_LABELS = ['color', 'shape', 'motion'] as const;
@@ -35,8 +34,6 @@ function positive(name: string, integer: boolean) {
   };
 }
 
-/** A checkpoint directory, or a run directory's newest checkpoint. */
-
 async function save(file: string, svg: string, png: boolean) {
   for (const f of await writePlot(file, svg, { png })) out(`wrote ${f}`);
 }
@@ -45,7 +42,7 @@ async function save(file: string, svg: string, png: boolean) {
 async function heldoutOf(ckptArg: string, backend: BackendChoice) {
   await setupBackend(backend);
   const dir = await resolveCheckpoint(ckptArg);
-  const loaded: LoadedVatt<TrainingState> = await loadVatt<TrainingState>(dir);
+  const loaded: LoadedVatt<PretrainState> = await loadVatt<PretrainState>(dir);
   const splits = embeddedSplits(loaded.preprocessing, loaded.training?.seed ?? 0);
   return { dir, loaded, clips: splits.dataset.heldout };
 }
@@ -118,7 +115,7 @@ export function registerPlotCommands(program: Command): void {
   common(
     plot
       .command('curves <run-dir>')
-      .description('loss, loss_va, loss_vt and learning rate against step, from <run-dir>/log.jsonl (default output <run-dir>/plots/curves.svg)'),
+      .description('loss, lossVa, lossVt and learning rate against step, from <run-dir>/log.jsonl (default output <run-dir>/plots/curves.svg)'),
   ).action(commandPlotCurves);
   common(plot.command('similarity <checkpoint>').description('heatmap of held-out caption x video cosine similarities in S_vt (default output similarity.svg)'))
     .addOption(backendOption())

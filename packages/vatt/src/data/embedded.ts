@@ -1,6 +1,6 @@
 /** The embedded dataset of `@vatt/data` as training and held-out clips at the model's preprocessing size. */
 import { EmbeddedDataset, type EmbeddedClip } from '@vatt/data/embedded';
-import type { PreprocessingConfig } from '../model/config.js';
+import type { PreprocessingConfig } from '../config/index.js';
 import type { Clip, ClipDataset } from './clips.js';
 
 export interface EmbeddedSplits {

@@ -3,60 +3,27 @@
  * directory in its original layout, read by @vatt/data, decoded by ffmpeg, augmented and batched off the
  * main thread by its BatchLoader.
  */
-import { BatchLoader, readHowTo100M, readManifest, readMsrVtt, readYouCook2, type Batch, type ClipConfig, type Sample } from '@vatt/data';
-import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, promises as fs, statSync } from 'node:fs';
-import * as path from 'node:path';
-import type { PreprocessingConfig } from '../model/config.js';
+import { BatchLoader, openDataset, type Batch, type ClipConfig, type DatasetKind, type Sample } from '@vatt/data';
+import type { PreprocessingConfig } from '../config/experiment.js';
 import type { VattPreprocessor } from '../model/preprocess.js';
 import type { PretrainBatch } from '../model/vatt.js';
-import { candidateCaptions, type Clip } from './clips.js';
+import type { Clip } from './clips.js';
 import { epochOrder } from './order.js';
 
 export interface SourceInfo {
-  /** What was recognised: 'manifest', 'howto100m', 'msrvtt', 'youcook2'. */
-  kind: string;
+  /** The layout `openDataset` recognised. */
+  kind: DatasetKind;
+  description: string;
   samples: Sample[];
 }
 
-const videoRootOf = (dir: string) => (existsSync(path.join(dir, 'videos')) ? path.join(dir, 'videos') : dir);
-
 /**
- * Reads a data source: a `.jsonl` manifest ({video, audio?, captions?, label?} per line), or a directory
- * holding HowTo100M's `caption.json`, MSR-VTT's `*videodatainfo.json` / `MSRVTT_data.json`, or YouCook2's
- * `youcookii_annotations_trainval.json` (videos beside it or in `videos/`).
+ * The samples of a data source (any layout `openDataset` of @vatt/data reads): the training split, or with
+ * `evaluation` the split retrieval is measured on (MSR-VTT test, YouCook2 validation).
  */
 export async function readSource(spec: string, opts: { evaluation?: boolean } = {}): Promise<SourceInfo> {
-  if (!existsSync(spec)) throw new Error(`--data ${spec}: no such file or directory (expected "embedded", a .jsonl manifest or a dataset directory)`);
-  if (statSync(spec).isFile()) {
-    if (spec.endsWith('.jsonl')) return { kind: 'manifest', samples: await readManifest(spec) };
-    if (/videodatainfo\.json$|MSRVTT_data\.json$/.test(spec))
-      return {
-        kind: 'msrvtt',
-        samples: await readMsrVtt({ videodatainfo: spec, videoRoot: videoRootOf(path.dirname(spec)), split: opts.evaluation ? 'test' : undefined }),
-      };
-    throw new Error(`--data ${spec}: a file source must be a .jsonl manifest or an MSR-VTT videodatainfo JSON`);
-  }
-  const names = await fs.readdir(spec);
-  const root = videoRootOf(spec);
-  if (names.includes('caption.json'))
-    return { kind: 'howto100m', samples: await readHowTo100M({ captionJson: path.join(spec, 'caption.json'), videoRoot: root }) };
-  const msr = names.find((n) => /videodatainfo\.json$|^MSRVTT_data\.json$/.test(n));
-  if (msr)
-    return { kind: 'msrvtt', samples: await readMsrVtt({ videodatainfo: path.join(spec, msr), videoRoot: root, split: opts.evaluation ? 'test' : undefined }) };
-  if (names.includes('youcookii_annotations_trainval.json')) {
-    return {
-      kind: 'youcook2',
-      samples: await readYouCook2({
-        annotations: path.join(spec, 'youcookii_annotations_trainval.json'),
-        videoRoot: root,
-        subset: opts.evaluation ? 'validation' : 'training',
-      }),
-    };
-  }
-  const manifest = names.find((n) => n.endsWith('.jsonl'));
-  if (manifest) return { kind: 'manifest', samples: await readManifest(path.join(spec, manifest)) };
-  throw new Error(`--data ${spec}: no recognised layout (a *.jsonl manifest, caption.json, *videodatainfo.json or youcookii_annotations_trainval.json)`);
+  const d = await openDataset(spec);
+  return { kind: d.kind, description: d.description, samples: opts.evaluation ? d.test : d.train };
 }
 
 /** The loader clip config matching the model's preprocessing. */
@@ -74,18 +41,13 @@ export function pretrainBatchFromLoader(pre: VattPreprocessor, b: Batch): Pretra
   if (!b.video || !b.audio || !b.videoShape || !b.audioShape) throw new Error('pretraining needs video and audio in every clip');
   const n = b.ids.length;
   const per = b.video.length / n;
-  const clips = Array.from({ length: n }, (_, i) => b.video!.subarray(i * per, (i + 1) * per));
   const aper = b.audio.length / n;
-  const waves = Array.from({ length: n }, (_, i) => b.audio!.subarray(i * aper, (i + 1) * aper));
-  const captions = candidateCaptions(b.captions, pre.config.text.numCandidates);
-  const { patches, grid } = pre.videoPatches(clips);
-  return {
-    videoPatches: patches,
-    videoGrid: grid,
-    audioPatches: pre.audioPatches(waves),
-    textIds: pre.textIds(captions),
-    textMask: tf.tensor1d(Array.from(b.textMask), 'float32'),
-  };
+  const clips = Array.from({ length: n }, (_, i) => ({
+    video: b.video!.subarray(i * per, (i + 1) * per),
+    audio: b.audio!.subarray(i * aper, (i + 1) * aper),
+    captions: b.captions[i],
+  }));
+  return pre.pretrainBatch(clips, b.textMask);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Linear probes on frozen [AGG] features (vatt-spec.md section 8.5).
+ * Linear probes on frozen [AGG] features (docs/numerics.md §8.5).
  *
  * - `low-rank` (default): the paper's factorised classifier C = U.V, U: d -> 128 (linear), dropout 0.9
  *   on the 128 components in training (the paper's "keep 10% of the components"), V: 128 -> C, softmax

@@ -1,5 +1,5 @@
 /**
- * Classification metrics of the VATT downstream protocols (vatt-spec.md sections 8.1, 8.2).
+ * Classification metrics of the VATT downstream protocols (docs/numerics.md §8.1, §8.2).
  *
  * - `topKAccuracy`: single-label top-1 / top-5 (Kinetics, UCF101, HMDB51, ESC-50, ImageNet).
  * - `averagePrecision`, `rocAuc`: one class, with scikit-learn's semantics (`average_precision_score`,
@@ -8,7 +8,7 @@
  * - `multiLabelMetrics`: AudioSet's mAP, mean AUC and d-prime in BOTH forms, side by side:
  *   `dPrime` = mean over classes of sqrt(2) * PhiInverse(AUC_c) (the official `compute_map_auc_dprime`,
  *   what the paper's VATT rows report) and `dPrimeOfMeanAuc` = sqrt(2) * PhiInverse(mean AUC) (what the
- *   CNN baselines of paper Table 2 report). They are not comparable (spec 8.2, 11.7).
+ *   CNN baselines of paper Table 2 report). They are not comparable (docs/numerics.md §8.2, 11.7).
  *
  * Classes without a positive example have no AP and no AUC (scikit-learn warns / raises for them); they
  * are SKIPPED from every mean and listed in `skippedClasses`. A class whose examples are all positive has

@@ -1,6 +1,6 @@
 /**
  * Zero-shot text<->video retrieval with several captions per video and several clips per video
- * (MSR-VTT / YouCook2 protocol, vatt-spec.md section 8.4):
+ * (MSR-VTT / YouCook2 protocol, docs/numerics.md §8.4):
  *
  * - every caption is a query and its video the target (text->video, official R@K / MedR);
  * - video->text: video j's rank is the number of OTHER videos' captions scoring at least as high as its
@@ -44,7 +44,7 @@ export interface MultiCaptionReport {
 
 /**
  * Averages consecutive groups of rows (`groupSizes[g]` rows for group g) and L2-normalises each mean:
- * per-clip embeddings -> per-video embeddings (spec 8.4). Also the multi-clip averaging of the probes.
+ * per-clip embeddings -> per-video embeddings (docs/numerics.md §8.4). Also the multi-clip averaging of the probes.
  */
 export function averageGroups(rows: Matrix, groupSizes: readonly number[], normalize = true): Matrix {
   const total = groupSizes.reduce((a, b) => a + b, 0);

@@ -1,5 +1,5 @@
 /**
- * Retrieval metrics exactly as the official `compute_retrieval_metrics` (vatt-spec.md section 8.4):
+ * Retrieval metrics exactly as the official `compute_retrieval_metrics` (docs/numerics.md §8.4):
  * for each query i, r_i = 0-based position of its true item in the similarity-sorted list;
  * R@K = fraction with r_i < K; MedR = median(r_i) + 1; MeanR = mean(r_i) + 1.
  */

@@ -1,5 +1,5 @@
 /**
- * Zero-shot retrieval between modalities (vatt-spec.md section 8.4): text->video and video->text in
+ * Zero-shot retrieval between modalities (docs/numerics.md §8.4): text->video and video->text in
  * S_vt, video->audio in S_va, cosine similarity of L2-normalised embeddings, official R@K / MedR.
  */
 import type { Clip } from '../data/clips.js';

@@ -1,5 +1,5 @@
 /**
- * Fine-tuning classifiers on a VATT backbone (vatt-spec.md sections 8.1-8.3).
+ * Fine-tuning classifiers on a VATT backbone (docs/numerics.md §8.1-§8.3).
  *
  * - `VideoClassifier` (Kinetics, MiT, and ImageNet as single-frame videos): the ViT video tower ->
  *   Dropout(0.5) -> Dense(C, glorot_normal) -> logits (softmax cross-entropy with label smoothing 0.1).
@@ -10,7 +10,7 @@
  * model's shared encoder becomes the tower's own `tx`) and `classifier/{kernel,bias}`.
  *
  * A backbone built for another input size (e.g. 224 -> 320 px, 8+14+14 -> 8+20+20 buckets) receives
- * its positional tables spline-resampled (`transferBackboneWeights`, spec 2.1 `restore.interpolate_pos`).
+ * its positional tables spline-resampled (`transferBackboneWeights`, docs/numerics.md §2.1 `restore.interpolate_pos`).
  *
  * @example
  * const clf = VideoClassifier.fromVatt(vatt, { numClasses: 400 });
@@ -36,7 +36,7 @@ export interface ClassifierOptions {
   dropout?: number;
   /**
    * Keep DropToken on in fine-tuning (default false: the paper's recipe; the public Finetune config
-   * leaves it on, spec 11.3).
+   * leaves it on, docs/numerics.md §11.3).
    */
   dropToken?: boolean;
 }
@@ -122,7 +122,7 @@ export class AudioClassifier extends BackboneClassifier {
       numClasses: opts.numClasses,
       dropout: opts.dropout ?? 0,
     };
-    // Bias -log(C-1): every class starts at probability 1/C (spec 8.2).
+    // Bias -log(C-1): every class starts at probability 1/C (docs/numerics.md §8.2).
     super(
       'audio_classifier',
       config,
@@ -157,7 +157,7 @@ export function classifierFromConfig(config: ClassifierConfig): VideoClassifier 
 /**
  * Copies a VATT tower's weights into a standalone backbone of the same architecture. The shared
  * encoder of VATT-MA supplies `tx/...`. Positional tables whose bucket count differs are resampled
- * with the official spline (spec 2.1); any other shape mismatch is an error.
+ * with the official spline (docs/numerics.md §2.1); any other shape mismatch is an error.
  */
 export function transferBackboneWeights(model: VATT, tower: Module, target: Module): void {
   const own = new Map(tower.namedParameters());

@@ -1,5 +1,5 @@
 /**
- * End-to-end fine-tuning of a `VideoClassifier` / `AudioClassifier` (vatt-spec.md sections 8.1-8.3):
+ * End-to-end fine-tuning of a `VideoClassifier` / `AudioClassifier` (docs/numerics.md §8.1-§8.3):
  * SGD momentum 0.9 (tf.train.momentum), linear warmup then half cosine to 0 (the official
  * `CosineLearningRateWithLinearWarmup`), global-norm clipping 0.75 on BACKBONE gradients only (the
  * classifier is unclipped), label smoothing 0.1 (video) or class-count-weighted sigmoid BCE with
@@ -14,13 +14,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
-import * as path from 'node:path';
-import { CheckpointManager, loadCheckpoint } from '../checkpoint/checkpoint.js';
-import type { PreprocessingConfig } from '../model/config.js';
+import { loadCheckpoint } from '../checkpoint/store.js';
+import { configDifferences, type PreprocessingConfig } from '../config/experiment.js';
+import { batchIndices } from '../data/order.js';
 import type { Matrix } from '../model/encode.js';
 import type { VattPreprocessor } from '../model/preprocess.js';
-import { batchIndices } from '../train/pretrain.js';
-import { Trainer, type StepResult } from '../train/trainer.js';
+import { TrainingRun, type StepRecord, type TrainingState } from '../train/run.js';
+import { Trainer } from '../train/trainer.js';
 import { averageRows } from '../eval/linear-probe.js';
 import { classificationMetrics, multiLabelMetrics, type ClassificationMetrics, type MultiLabelMetrics } from '../eval/metrics.js';
 import { AudioClassifier, classifierFromConfig, VideoClassifier, type ClassifierConfig } from './classifier.js';
@@ -37,7 +37,7 @@ export interface ClassificationExample<T extends Uint8Array | Float32Array = Uin
 export interface FinetuneOptions {
   steps: number;
   batchSize: number;
-  /** Peak learning rate (default 0.005 video, spec 8.1). */
+  /** Peak learning rate (default 0.005 video, docs/numerics.md §8.1). */
   lr?: number;
   /** Linear warmup steps (default 10% of steps). */
   warmup?: number;
@@ -55,19 +55,22 @@ export interface FinetuneOptions {
   keep?: number;
   /** Continue from the newest checkpoint in `outDir`. */
   resume?: boolean;
+  /** Start afresh in an `outDir` that holds another run's checkpoints, deleting them. */
+  overwrite?: boolean;
+  /** On resume, continue even though the options differ from the saved run's. */
+  allowChanges?: boolean;
   /** Class names (index = label), stored in the checkpoints for `loadClassifier` and `vatt info`. */
   classes?: string[];
-  onStep?: (r: StepResult) => void;
+  onStep?: (r: StepRecord) => void;
 }
 
-export interface FinetuneState {
-  step: number;
-  skippedSteps: number;
-  seed: number;
-  randomState: number;
-  /** Class names, index = label (checkpoints written with `classes`). */
-  classes?: string[];
-}
+/** What defines a fine-tuning run (compared on resume): its resolved options. */
+export type FinetuneRun = Required<
+  Pick<FinetuneOptions, 'steps' | 'batchSize' | 'lr' | 'warmup' | 'momentum' | 'clipNorm' | 'labelSmoothing' | 'mixupAlpha' | 'seed'>
+>;
+
+/** A fine-tuning checkpoint's training state. */
+export type FinetuneState = TrainingState<FinetuneRun>;
 
 export type Classifier = VideoClassifier | AudioClassifier;
 
@@ -109,78 +112,76 @@ function logitsOf(
   return { logits, targets };
 }
 
-/** Trains `clf` in place. Returns the per-step results and the last checkpoint (when `outDir` is set). */
+/** Trains `clf` in place. Returns the per-step records and the last checkpoint (when `outDir` is set). */
 export async function finetuneClassifier(
   clf: Classifier,
   pre: VattPreprocessor,
   train: readonly ClassificationExample[],
   opts: FinetuneOptions,
-): Promise<{ history: StepResult[]; lastCheckpoint: string | null }> {
-  const { steps, batchSize } = opts;
-  if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`finetune: steps must be a positive integer, got ${steps}`);
+): Promise<{ history: StepRecord[]; lastCheckpoint: string | null }> {
   if (!train.length) throw new Error('finetune: no training examples');
   const video = clf instanceof VideoClassifier;
-  const seed = opts.seed ?? 0;
+  const run: FinetuneRun = {
+    steps: opts.steps,
+    batchSize: Math.min(opts.batchSize, train.length),
+    lr: opts.lr ?? 0.005,
+    warmup: opts.warmup ?? Math.floor(opts.steps / 10),
+    momentum: opts.momentum ?? 0.9,
+    clipNorm: opts.clipNorm ?? 0.75,
+    labelSmoothing: opts.labelSmoothing ?? 0.1,
+    mixupAlpha: video ? 0 : (opts.mixupAlpha ?? 5),
+    seed: opts.seed ?? 0,
+  };
   const numClasses = clf.config.numClasses;
-  const manager = opts.outDir ? new CheckpointManager(path.join(opts.outDir, 'checkpoints'), opts.keep ?? 2) : null;
-  const momentum = opts.momentum ?? 0.9;
   const trainer = new Trainer({
     model: clf,
-    schedule: { kind: 'code', baseLr: opts.lr ?? 0.005, endLr: 0, warmupSteps: opts.warmup ?? Math.floor(steps / 10), totalSteps: steps },
-    clipNorm: opts.clipNorm ?? 0.75,
+    schedule: { kind: 'code', baseLr: run.lr, endLr: 0, warmupSteps: run.warmup, totalSteps: run.steps },
+    clipNorm: run.clipNorm,
     clipFilter: (name) => name.startsWith(clf.backbonePrefix),
-    makeOptimizer: (lr) => tf.train.momentum(lr, momentum),
+    makeOptimizer: (lr) => tf.train.momentum(lr, run.momentum),
   });
-  random.setSeed(seed);
-  let lastCheckpoint: string | null = null;
-  if (opts.resume && manager) {
-    const latest = await manager.latest();
-    if (latest) {
-      const c = await loadCheckpoint<ClassifierConfig, unknown, FinetuneState>(latest.path);
-      clf.loadWeights(c.weights);
-      await trainer.restore(c.training!, c.optimizer);
-      random.setRandomState(c.training!.randomState);
-      tf.dispose([...Object.values(c.weights), ...Object.values(c.optimizer ?? {})]);
-      lastCheckpoint = latest.path;
-    }
-  }
-  const history: StepResult[] = [];
-  clf.train();
   try {
-    while (trainer.step < steps) {
-      const { indices } = batchIndices(train.length, Math.min(batchSize, train.length), seed, trainer.step);
-      const examples = indices.map((i) => train[i]);
-      const views = examples.map((e) => e.views[Math.floor(random.nextFloat() * e.views.length)]);
-      const targets = targetsOf(
-        examples.map((e) => e.label),
-        numClasses,
-      );
-      const r = await trainer.trainStep(() => {
-        const out = logitsOf(clf, pre, views, video ? undefined : { targets, alpha: opts.mixupAlpha ?? 5 });
-        const loss = video
-          ? labelSmoothedCrossEntropy(out.logits, targets, opts.labelSmoothing ?? 0.1)
-          : classBalancedSigmoidCrossEntropy(out.logits, out.targets ?? targets);
-        return { loss };
-      });
-      targets.dispose();
-      history.push(r);
-      opts.onStep?.(r);
-      if (manager && (trainer.step % (opts.checkpointEvery ?? 100) === 0 || trainer.step === steps)) {
-        const state: FinetuneState = { ...trainer.state(), seed, randomState: random.getRandomState(), ...(opts.classes ? { classes: opts.classes } : {}) };
-        lastCheckpoint = await manager.save(trainer.step, {
-          modelConfig: clf.config,
-          preprocessing: pre.config,
-          training: state,
-          weights: clf.namedWeights(),
-          optimizer: await trainer.optimizerWeights(),
-        });
-      }
-    }
+    const training = await TrainingRun.open<FinetuneRun>({ outDir: opts.outDir, resume: opts.resume, overwrite: opts.overwrite });
+    random.setSeed(run.seed);
+    await training.restore(clf, trainer, { run, differences: (a, b) => configDifferences(a, b), allowChanges: opts.allowChanges });
+    clf.train();
+    return await training.loop({
+      steps: run.steps,
+      checkpointEvery: opts.checkpointEvery ?? 100,
+      keep: opts.keep ?? 2,
+      model: clf,
+      trainer,
+      seed: run.seed,
+      run,
+      classes: opts.classes,
+      saved: () => ({ modelConfig: clf.config, preprocessing: pre.config }),
+      onStep: opts.onStep,
+      step: async (step) => {
+        const { indices } = batchIndices(train.length, run.batchSize, run.seed, step);
+        const examples = indices.map((i) => train[i]);
+        const views = examples.map((e) => e.views[Math.floor(random.nextFloat() * e.views.length)]);
+        const targets = targetsOf(
+          examples.map((e) => e.label),
+          numClasses,
+        );
+        try {
+          const result = await trainer.trainStep(() => {
+            const out = logitsOf(clf, pre, views, video ? undefined : { targets, alpha: run.mixupAlpha });
+            const loss = video
+              ? labelSmoothedCrossEntropy(out.logits, targets, run.labelSmoothing)
+              : classBalancedSigmoidCrossEntropy(out.logits, out.targets ?? targets);
+            return { loss };
+          });
+          return { result };
+        } finally {
+          targets.dispose();
+        }
+      },
+    });
   } finally {
     clf.eval();
     trainer.dispose();
   }
-  return { history, lastCheckpoint };
 }
 
 export interface ClassifierEvaluation {
@@ -194,7 +195,7 @@ export interface ClassifierEvaluation {
   viewsPerExample: number;
 }
 
-/** Multi-view evaluation: every view's logits, averaged per example (spec 8.1 `PredictionAggregator`). */
+/** Multi-view evaluation: every view's logits, averaged per example (docs/numerics.md §8.1 `PredictionAggregator`). */
 export async function evaluateClassifier(
   clf: Classifier,
   pre: VattPreprocessor,

@@ -1,5 +1,5 @@
 /**
- * Fine-tuning objectives (vatt-spec.md sections 8.1, 8.2): label-smoothed softmax cross-entropy
+ * Fine-tuning objectives (docs/numerics.md §8.1, §8.2): label-smoothed softmax cross-entropy
  * (video, images), class-count-weighted sigmoid BCE (AudioSet) and mixup with Beta(5, 5).
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -41,7 +41,7 @@ export function classBalancedSigmoidCrossEntropy(logits: tf.Tensor2D, targets: t
 }
 
 /**
- * Mixup (spec 8.2): lambda_b ~ Beta(alpha, alpha) per example (seeded stream), each example mixed with
+ * Mixup (docs/numerics.md §8.2): lambda_b ~ Beta(alpha, alpha) per example (seeded stream), each example mixed with
  * the batch in reverse order, inputs and targets alike: x' = l x + (1-l) x_rev, y' = l y + (1-l) y_rev.
  * Beta is drawn as G1 / (G1 + G2) of two Gamma(alpha) draws.
  */

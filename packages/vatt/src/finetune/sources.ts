@@ -3,21 +3,20 @@
  *
  * - `embedded`: the embedded dataset (`@vatt/data`), labels = one attribute (color | shape | motion);
  *   train = its training clips, test = its held-out clips (unseen attribute combinations included).
- * - ESC-50, UCF101, HMDB51 or Kinetics in their published layouts (finetune/datasets.ts).
- * - a directory with one sub-directory per class (`<dir>/<class>/.../<file>`, nested folders included): audio files (wav, flac, ogg,
- *   mp3, ...) decoded through `@vatt/data` (ffmpeg) at the model's sample rate, cut into uniformly
- *   spaced windows; or images (png, jpg, ...) resized to the model's frame size and tiled along time to
- *   the temporal patch size (single-frame videos, spec 1.1 / 8.3). Each class is split train/test
- *   by a seeded shuffle. A folder holding both kinds uses the images (modality 'video') or the audio
- *   files (modality 'audio').
+ * - anything `openDataset` (@vatt/data) reads with labels: ESC-50, UCF101, HMDB51 or Kinetics in their
+ *   published layouts, or a folder with one sub-folder per class of audio files or images.
+ *
+ * Audio examples are `clips` uniformly spaced windows of the model's length. Video examples are `clips`
+ * uniformly spaced clips at the model's frame rate, decoded with the short side at the model's size,
+ * centre-cropped for training and in 3 crops for testing (docs/numerics.md §8.1). Images are resized to the
+ * model's frame size and tiled along time to the temporal patch size (single-frame videos, §1.1 / §8.3).
+ * Samples whose media file is missing are skipped and counted (Kinetics sets always miss some).
  */
-import { decodeAudio, decodeVideo, EmbeddedDataset, MOTIONS, COLORS, SHAPES } from '@vatt/data';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-import type { PreprocessingConfig } from '../model/config.js';
+import { existsSync } from 'node:fs';
+import { COLORS, decodeAudio, decodeVideo, EmbeddedDataset, MOTIONS, openDataset, SHAPES, type OpenedDataset, type Sample } from '@vatt/data';
+import type { PreprocessingConfig } from '../config/experiment.js';
 import type { ClassificationExample } from './finetune.js';
-import { audioWindows, tileImage } from './views.js';
-import { detectLayout, loadDatasetSource } from './datasets.js';
+import { audioWindows, multiViewClips, tileImage } from './views.js';
 
 export type Modality = 'video' | 'audio';
 export const EMBEDDED_LABELS = { color: COLORS, shape: SHAPES, motion: MOTIONS } as const;
@@ -37,51 +36,33 @@ export interface LabelledSource {
 export interface SourceOptions {
   /** Embedded data: the attribute to classify (default 'shape'). */
   label?: EmbeddedLabel;
-  /** Embedded data: which tower to probe / fine-tune (default 'video'). */
+  /** Embedded data: which tower to probe / fine-tune (default 'video'); class folders with both kinds of file: which kind. */
   modality?: Modality;
-  /** Views per test example (audio windows; default 4). Training examples get the same windows as views. */
+  /** Views per example (audio windows, video clips; default 4). */
   clips?: number;
-  /** Fraction of each class held out for testing (directories; default 0.3). */
+  /** Fraction of each class held out for testing (class folders; default 0.3). */
   testFraction?: number;
-  /** Seed of the embedded dataset and the directory split (default 0). */
+  /** Seed of the embedded dataset and of the class-folder split (default 0). */
   seed?: number;
-  /** Cap on files per class (directories; default 40). */
+  /** Cap on files per class and split (default 40). */
   maxPerClass?: number;
   /** Benchmarks: the ESC-50 fold held out (1-5) or the UCF101 / HMDB51 split (1-3); default 1. */
   split?: number;
 }
 
-const AUDIO_EXT = /\.(wav|flac|ogg|oga|mp3|m4a|aac|opus)$/i;
-const IMAGE_EXT = /\.(png|jpe?g|bmp|gif|webp)$/i;
-
-function seededShuffle<T>(xs: T[], seed: number): T[] {
-  let s = (seed ^ 0x2545f491) >>> 0;
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
-}
-
-/** Every file under `dir` (following symbolic links), recursively. */
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await fs.readdir(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    const isDir = e.isDirectory() || (e.isSymbolicLink() && (await fs.stat(p)).isDirectory());
-    if (isDir) out.push(...(await walk(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
 /** Loads `embedded`, a benchmark in its published layout (ESC-50, UCF101, HMDB51, Kinetics), or a class-per-folder directory. */
 export async function loadLabelledSource(source: string, pre: PreprocessingConfig, opts: SourceOptions = {}): Promise<LabelledSource> {
   if (source === 'embedded') return embeddedSource(pre, opts);
-  const layout = detectLayout(source);
-  return layout ? loadDatasetSource(source, layout, pre, opts) : directorySource(source, pre, opts);
+  const d = await openDataset(source, {
+    split: opts.split,
+    modality: opts.modality,
+    testFraction: opts.testFraction,
+    seed: opts.seed,
+    maxPerClass: opts.maxPerClass ?? 40,
+  });
+  if (!d.classes || !d.modality)
+    throw new Error(`--data ${source}: a ${d.kind} dataset has no class labels to classify (use a labelled benchmark or class folders)`);
+  return labelledSource(d, d.modality, pre, opts);
 }
 
 function embeddedSource(pre: PreprocessingConfig, opts: SourceOptions): LabelledSource {
@@ -114,57 +95,54 @@ function embeddedSource(pre: PreprocessingConfig, opts: SourceOptions): Labelled
   };
 }
 
-async function directorySource(dir: string, pre: PreprocessingConfig, opts: SourceOptions): Promise<LabelledSource> {
-  let entries;
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch {
-    throw new Error(`--data ${dir}: not "embedded" and not a readable directory`);
+/** Up to `cap` samples per class (in a stable order: the dataset's), keeping the classes. */
+function capPerClass(samples: Sample[], cap: number): Sample[] {
+  const seen = new Map<string | number | undefined, number>();
+  return samples.filter((s) => {
+    const n = seen.get(s.label) ?? 0;
+    seen.set(s.label, n + 1);
+    return n < cap;
+  });
+}
+
+async function labelledSource(d: OpenedDataset, modality: Modality, pre: PreprocessingConfig, opts: SourceOptions): Promise<LabelledSource> {
+  const images = d.kind === 'class-folders' && modality === 'video';
+  // Images are single-frame videos: as many frames as one temporal patch.
+  const preprocessing: PreprocessingConfig = images ? { ...pre, video: { ...pre.video, frames: pre.video.patchSize[0] } } : pre;
+  if (modality === 'video' && !images && pre.video.height !== pre.video.width) {
+    throw new Error(`${d.description}: video datasets need a square model input, got ${pre.video.height}x${pre.video.width}`);
   }
-  const classes = (
-    await Promise.all(
-      entries.map(async (e) => (e.isDirectory() || (e.isSymbolicLink() && (await fs.stat(path.join(dir, e.name))).isDirectory()) ? e.name : null)),
-    )
-  )
-    .filter((n): n is string => n !== null)
-    .sort();
-  if (classes.length < 2) throw new Error(`--data ${dir}: expected one sub-directory per class (at least 2), found ${classes.length}`);
-  const listed = await Promise.all(classes.map((c) => walk(path.join(dir, c))));
-  const audio = listed.flat().filter((f) => AUDIO_EXT.test(f)).length;
-  const image = listed.flat().filter((f) => IMAGE_EXT.test(f)).length;
-  if (!audio && !image) throw new Error(`--data ${dir}: no audio or image files in the class folders`);
-  // One kind of file only: it decides the tower. Both kinds: `modality` picks (video = images).
-  const modality: Modality = audio && image ? (opts.modality ?? 'video') : audio ? 'audio' : 'video';
-  const files = listed.map((l) => l.filter((f) => (modality === 'audio' ? AUDIO_EXT : IMAGE_EXT).test(f)).sort());
-  const seed = opts.seed ?? 0;
-  const frac = opts.testFraction ?? 0.3;
   const clips = opts.clips ?? 4;
-  const preprocessing: PreprocessingConfig = modality === 'video' ? { ...pre, video: { ...pre.video, frames: pre.video.patchSize[0] } } : pre;
-  const load = async (file: string): Promise<Array<Uint8Array | Float32Array>> => {
-    if (modality === 'audio') {
-      const wave = await decodeAudio(file, { sampleRate: pre.audio.sampleRate });
-      return audioWindows(wave, pre.audio.samples, clips);
+  const load = async (file: string, test: boolean): Promise<Array<Uint8Array | Float32Array>> => {
+    if (modality === 'audio') return audioWindows(await decodeAudio(file, { sampleRate: pre.audio.sampleRate }), pre.audio.samples, clips);
+    if (images) {
+      const { frames } = await decodeVideo(file, { width: pre.video.width, height: pre.video.height, numFrames: 1 });
+      return [tileImage(frames.subarray(0, pre.video.height * pre.video.width * 3), pre.video.height, pre.video.width, preprocessing.video.frames)];
     }
-    const { frames } = await decodeVideo(file, { width: pre.video.width, height: pre.video.height, numFrames: 1 });
-    return [tileImage(frames.subarray(0, pre.video.height * pre.video.width * 3), pre.video.height, pre.video.width, preprocessing.video.frames)];
+    const size = pre.video.height;
+    const v = await decodeVideo(file, { fps: pre.video.fps, width: size, height: size, resize: 'shortSide' });
+    return multiViewClips(v.frames, [v.numFrames, v.height, v.width], pre.video.frames, size, clips, test ? 3 : 1);
   };
-  const train: ClassificationExample[] = [];
-  const test: ClassificationExample[] = [];
-  for (let c = 0; c < classes.length; c++) {
-    const chosen = seededShuffle(files[c], seed * 31 + c).slice(0, opts.maxPerClass ?? 40);
-    const nTest = chosen.length >= 2 ? Math.max(1, Math.round(chosen.length * frac)) : 0;
-    for (let i = 0; i < chosen.length; i++) {
-      const views = await load(chosen[i]);
-      (i < nTest ? test : train).push({ views, label: c });
+  const examplesOf = async (samples: Sample[], test: boolean) => {
+    const examples: ClassificationExample[] = [];
+    const missing: string[] = [];
+    for (const s of capPerClass(samples, opts.maxPerClass ?? 40)) {
+      const file = modality === 'audio' ? (s.audio ?? s.video) : s.video;
+      if (!file || !existsSync(file)) missing.push(file ?? s.id);
+      else examples.push({ views: await load(file, test), label: Number(s.label) });
     }
+    return { examples, missing };
+  };
+  const train = await examplesOf(d.train, false);
+  const test = await examplesOf(d.test, true);
+  const missing = train.missing.length + test.missing.length;
+  if (!train.examples.length || !test.examples.length) {
+    const example = [...train.missing, ...test.missing][0];
+    throw new Error(
+      `${d.description}: no ${!train.examples.length ? 'training' : 'test'} examples could be read (${missing} media files ` +
+        `missing${example ? `, e.g. ${example}` : ''})`,
+    );
   }
-  if (!train.length || !test.length) throw new Error(`--data ${dir}: too few files for a train/test split (${train.length} train, ${test.length} test)`);
-  return {
-    description: `${dir}: ${classes.length} classes of ${modality === 'audio' ? 'audio files' : 'images (single-frame videos)'}`,
-    modality,
-    classes,
-    train,
-    test,
-    preprocessing,
-  };
+  const note = missing ? `; ${missing} samples skipped (media file missing)` : '';
+  return { description: `${d.description}${note}`, modality, classes: d.classes!, train: train.examples, test: test.examples, preprocessing };
 }

@@ -1,5 +1,5 @@
 /**
- * Evaluation views and image inputs (vatt-spec.md sections 1.1, 8.1, 8.3):
+ * Evaluation views and image inputs (docs/numerics.md §1.1, §8.1, §8.3):
  * `tileImage` makes an image a single-frame video (repeated along time to the temporal patch size),
  * `multiViewClips` cuts N uniformly spaced clips x 3 spatial crops out of a longer video, and
  * `audioWindows` N uniformly spaced waveform windows.
@@ -22,7 +22,7 @@ export function tileImage(image: Uint8Array, height: number, width: number, fram
   return out;
 }
 
-/** Start indices of `n` windows of `length` spread uniformly (linspace) over `total` (spec 8.1/8.4). */
+/** Start indices of `n` windows of `length` spread uniformly (linspace) over `total` (docs/numerics.md §8.1/8.4). */
 export function uniformStarts(total: number, length: number, n: number): number[] {
   if (!(Number.isInteger(n) && n >= 1)) throw new Error(`uniformStarts: n must be a positive integer, got ${n}`);
   const slack = Math.max(0, total - length);

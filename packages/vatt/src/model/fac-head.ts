@@ -1,5 +1,5 @@
 /**
- * The fine-and-coarse (FAC) projection head (vatt-spec.md section 5; paper section 3.3).
+ * The fine-and-coarse (FAC) projection head (docs/numerics.md §5; paper section 3.3).
  *
  * `code` style (default, the official `FACHead`):
  *   video -> S_va: vid_to_hid Dense(d_va, no bias) -> hid_to_va[ pre_bn BN -> ReLU -> dense Dense(d_va, no bias) -> bn BN ]
@@ -9,7 +9,7 @@
  *   (the paper's "linear projection ... BN after each linear layer").
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm, Dense, Module } from '@vatt/transformer';
+import { BatchNorm, Dense, Module, Sequential } from '@vatt/transformer';
 
 export interface FacHeadConfig {
   videoDim: number;
@@ -31,19 +31,6 @@ export const DEFAULT_FAC_HEAD: Omit<FacHeadConfig, 'videoDim' | 'audioDim' | 'te
   bnMomentum: 0.9,
   bnEps: 1e-5,
 };
-
-class Sequential extends Module {
-  constructor(
-    name: string,
-    private readonly steps: Array<Module | 'relu'>,
-  ) {
-    super(name);
-    for (const s of steps) if (s !== 'relu') this.child(s);
-  }
-  apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.steps.reduce<tf.Tensor>((h, s) => (s === 'relu' ? tf.relu(h) : (s as Dense | BatchNorm).apply(h)), x));
-  }
-}
 
 /** The FAC head: video -> S_va -> S_vt, audio -> S_va, text -> S_vt (see the file comment for both styles). */
 export class FacHead extends Module {
@@ -77,7 +64,7 @@ export class FacHead extends Module {
     }
   }
 
-  /** Video [AGG] features [B, videoDim] -> { va: [B, dVa], vt: [B, dVt] } (vt computed from va, spec eq. 3). */
+  /** Video [AGG] features [B, videoDim] -> { va: [B, dVa], vt: [B, dVt] } (vt computed from va, paper eq. 3; docs/numerics.md §5). */
   video(features: tf.Tensor): { va: tf.Tensor; vt: tf.Tensor } {
     return tf.tidy(() => {
       const va = this.hidToVa.apply(this.vidToHid.apply(features));

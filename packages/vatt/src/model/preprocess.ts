@@ -4,7 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpectrogramTokenizer, VideoTokenizer, Vocabulary, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
-import type { PreprocessingConfig } from './config.js';
+import type { PreprocessingConfig } from '../config/experiment.js';
+import { candidateCaptions } from '../data/clips.js';
+import type { PretrainBatch } from './vatt.js';
 
 /**
  * Raw media to model inputs for one model size.
@@ -75,5 +77,29 @@ export class VattPreprocessor {
     if (!captions.length) throw new Error('textIds: no captions given');
     const { data, shape } = this.words.tokenize(captions);
     return tf.tensor2d(data, shape as [number, number], 'int32');
+  }
+
+  /**
+   * A pretraining batch of clips (frames, waveform, captions each): video and audio patches and the K
+   * candidate captions of every clip (a clip with fewer repeats them; one with none gets padding, which
+   * `textMask` 0 leaves out of the video-text loss). Tensors owned by the caller.
+   */
+  pretrainBatch(
+    clips: ReadonlyArray<{ video: Uint8Array | Float32Array; audio: Float32Array; captions: readonly string[] }>,
+    textMask?: ArrayLike<number>,
+  ): PretrainBatch {
+    const { patches, grid } = this.videoPatches(clips.map((c) => c.video));
+    return {
+      videoPatches: patches,
+      videoGrid: grid,
+      audioPatches: this.audioPatches(clips.map((c) => c.audio)),
+      textIds: this.textIds(
+        candidateCaptions(
+          clips.map((c) => c.captions),
+          this.config.text.numCandidates,
+        ),
+      ),
+      ...(textMask ? { textMask: tf.tensor1d(Array.from(textMask), 'float32') } : {}),
+    };
   }
 }

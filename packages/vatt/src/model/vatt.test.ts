@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { expectNoLeak, forEachBackend, testBackends, useBackend } from '@vatt-testing/backends';
-import { getPreset } from './config.js';
+import { getPreset } from '../config/index.js';
 import { VATT, type PretrainBatch } from './vatt.js';
 
 function tinyBatch(model: VATT, b = 3, k = 2): PretrainBatch {

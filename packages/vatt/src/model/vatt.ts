@@ -9,10 +9,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { vattPretrainLossTerms } from '@vatt/losses';
-import { AudioTransformer, Module, T5Encoder, TextTransformer, TransformerEncoder, VideoTransformer, type BackboneOutput } from '@vatt/transformer';
-import type { VattConfig } from './config.js';
+import { AudioTransformer, EncoderStack, ModalityAgnosticText, Module, TextTransformer, TransformerEncoder, VideoTransformer } from '@vatt/transformer';
+import type { VattConfig } from '../config/experiment.js';
 import { FacHead } from './fac-head.js';
-import { ModalityAgnosticText } from './ma-text.js';
 
 /** What `embedVideo` returns: [AGG] features `[B, d]` and the S_va / S_vt projections. */
 export interface VideoEmbeddings {
@@ -48,17 +47,29 @@ export interface PretrainBatch {
   textMask?: tf.Tensor1D;
 }
 
-/** The pretraining loss (vatt-spec.md section 6): `total = videoAudio + videoText` (equal weights). */
+/** The four embeddings the pretraining loss compares (docs/numerics.md §6): a batch's, or a chunk's of it. */
+export interface PretrainEmbeddings {
+  /** Video in S_va, [B, d_va]. */
+  videoVa: tf.Tensor2D;
+  /** Audio in S_va, [B, d_va]. */
+  audioVa: tf.Tensor2D;
+  /** Video in S_vt, [B, d_vt]. */
+  videoVt: tf.Tensor2D;
+  /** The K candidate captions of each clip in S_vt, [B·K, d_vt] (rows j·K..j·K+K-1 are clip j's). */
+  textVt: tf.Tensor2D;
+}
+
+/** The pretraining loss (docs/numerics.md §6) and its two terms. */
 export interface LossTerms {
   total: tf.Scalar;
   /** NCE(video, audio) in S_va. */
-  videoAudio: tf.Scalar;
+  lossVa: tf.Scalar;
   /** MIL-NCE(video, K captions) in S_vt. */
-  videoText: tf.Scalar;
+  lossVt: tf.Scalar;
 }
 
 /**
- * The Video-Audio-Text Transformer (paper section 3; vatt-spec.md sections 2-5): a video, an audio and a
+ * The Video-Audio-Text Transformer (paper section 3; docs/numerics.md §2-§5): a video, an audio and a
  * text backbone (modality-specific), or one shared encoder for all three (`variant: 'modality-agnostic'`),
  * and the FAC head that projects video and audio into S_va and video and text into S_vt.
  *
@@ -98,7 +109,7 @@ export class VATT extends Module {
           preNorm: true,
         }),
       );
-      // Per-modality pre/post projections (Dense d->d GELU) around the shared stack (spec 3.3).
+      // Per-modality pre/post projections (Dense d->d GELU) around the shared stack (docs/numerics.md §3.3).
       const ma = { preProjection: true, postProjectionDim: v.dModel };
       this.video = this.child(new VideoTransformer({ ...c.video, ...ma }, { name: 'video', encoder: this.sharedEncoder }));
       this.audio = this.child(new AudioTransformer({ ...c.audio, ...ma }, { name: 'audio', encoder: this.sharedEncoder }));
@@ -126,7 +137,7 @@ export class VATT extends Module {
   setCheckpointing(on: boolean): number {
     let n = 0;
     for (const m of new Set(this.modules())) {
-      if (m instanceof TransformerEncoder || m instanceof T5Encoder) {
+      if (m instanceof EncoderStack) {
         m.setCheckpointing(on);
         n++;
       }
@@ -158,35 +169,52 @@ export class VATT extends Module {
   /** Caption ids [B, L] (0 = padding) -> [AGG] features and S_vt. */
   embedText(ids: tf.Tensor2D): TextEmbeddings {
     return tf.tidy(() => {
-      const { pooled } = (this.text as { apply(ids: tf.Tensor): BackboneOutput }).apply(ids);
+      const { pooled } = this.text.apply(ids);
       return { features: pooled, vt: this.head.text(pooled) as tf.Tensor2D };
     });
   }
 
-  /**
-   * The pretraining objective (spec 6): NCE(video, audio) in S_va + MIL-NCE(video, K narrations) in
-   * S_vt, combined as the config's `lossWeighting` says. Call inside `tf.variableGrads` in `train()` mode.
-   */
-  pretrainLoss(batch: PretrainBatch): LossTerms {
-    const b = batch.videoPatches.shape[0];
-    if (batch.audioPatches.shape[0] !== b) throw new Error(`pretrainLoss: audioPatches has batch ${batch.audioPatches.shape[0]}, videoPatches has ${b}`);
-    if (batch.textIds.shape[0] % b !== 0) throw new Error(`pretrainLoss: textIds has ${batch.textIds.shape[0]} rows, expected B*K with B = ${b}`);
-    const k = batch.textIds.shape[0] / b;
+  /** The four embeddings of a pretraining batch (or a chunk of one): one forward pass of each tower. */
+  pretrainEmbeddings(batch: Pick<PretrainBatch, 'videoPatches' | 'videoGrid' | 'audioPatches' | 'textIds'>): PretrainEmbeddings {
     return tf.tidy(() => {
       const v = this.embedVideo(batch.videoPatches, batch.videoGrid);
       const a = this.embedAudio(batch.audioPatches);
       const t = this.embedText(batch.textIds);
-      const terms = vattPretrainLossTerms({
-        video_va: v.va,
-        audio: a.va,
-        video_vt: v.vt,
-        text: t.vt,
-        numCandidates: k,
-        textMask: batch.textMask,
-        temperature: this.config.temperature,
-        paperWeighting: this.config.lossWeighting === 'paper',
-      });
-      return { total: terms.total, videoAudio: terms.videoAudio, videoText: terms.videoText };
+      return { videoVa: v.va, audioVa: a.va, videoVt: v.vt, textVt: t.vt };
     });
   }
+
+  /**
+   * The pretraining objective on embeddings (docs/numerics.md §6): NCE(video, audio) in S_va + MIL-NCE(video,
+   * K narrations) in S_vt, combined as the config's `lossWeighting` says. `k` captions per clip.
+   */
+  lossOnEmbeddings(e: PretrainEmbeddings, k: number, textMask?: tf.Tensor1D): LossTerms {
+    return vattPretrainLossTerms({
+      ...e,
+      numCandidates: k,
+      textMask,
+      temperature: this.config.temperature,
+      paperWeighting: this.config.lossWeighting === 'paper',
+    });
+  }
+
+  /**
+   * The pretraining loss of a batch: `lossOnEmbeddings(pretrainEmbeddings(batch))`. Call inside
+   * `tf.variableGrads` in `train()` mode.
+   */
+  pretrainLoss(batch: PretrainBatch): LossTerms {
+    const k = candidatesPerClip(batch);
+    return tf.tidy(() => {
+      const t = this.lossOnEmbeddings(this.pretrainEmbeddings(batch), k, batch.textMask);
+      return { total: t.total, lossVa: t.lossVa, lossVt: t.lossVt };
+    });
+  }
+}
+
+/** K, the captions per clip of a batch (textIds has B·K rows); checks the batch's shapes agree. */
+export function candidatesPerClip(batch: Pick<PretrainBatch, 'videoPatches' | 'audioPatches' | 'textIds'>): number {
+  const b = batch.videoPatches.shape[0];
+  if (batch.audioPatches.shape[0] !== b) throw new Error(`pretraining batch: audioPatches has batch ${batch.audioPatches.shape[0]}, videoPatches has ${b}`);
+  if (batch.textIds.shape[0] % b !== 0) throw new Error(`pretraining batch: textIds has ${batch.textIds.shape[0]} rows, expected B*K with B = ${b}`);
+  return batch.textIds.shape[0] / b;
 }

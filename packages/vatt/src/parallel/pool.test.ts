@@ -8,14 +8,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { random, TransformerEncoder } from '@vatt/transformer';
 import { useBackend } from '@vatt-testing/backends';
 import { randomClips, TEST_VOCAB, withoutRandomness } from '../../test/random-clips.js';
-import { getPreset, type VattConfig } from '../model/config.js';
+import { getPreset, type VattConfig } from '../config/index.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT } from '../model/vatt.js';
-import { chunkedPretrainGrads } from '../train/grad-cache.js';
 import { makePretrainBatch } from '../train/pretrain.js';
+import { pretrainGradients } from '../train/pretrain-gradients.js';
 import { Trainer } from '../train/trainer.js';
 import { ReplicaPool, shardBatch } from './pool.js';
-import { replicatedPretrainGrads } from './pretrain.js';
 import { VATT_PRETRAIN_REPLICA } from './vatt-replica.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/tiny-encoder-replica.mjs', import.meta.url));
@@ -153,22 +152,25 @@ describe('VATT pretraining on a ReplicaPool', () => {
   const { model: cfg, preprocessing } = getPreset('tiny');
   const deterministic = withoutRandomness(cfg);
 
-  test('2 workers x 3 clips give the gradients of the gradient cache in chunks of 3 (whole batch as negatives)', async () => {
+  test('2 workers give the gradients of the gradient cache on one thread, dropout and DropToken draws included', async () => {
     random.setSeed(4);
-    const model = new VATT(deterministic).train();
+    const model = new VATT(cfg).train();
     const pre = new VattPreprocessor(preprocessing, TEST_VOCAB);
-    const batch = makePretrainBatch(pre, randomClips(preprocessing, 6, 3), [0, 1, 2, 3, 4, 5]);
-    const pool = await ReplicaPool.create({ workers: 2, replica: { module: VATT_PRETRAIN_REPLICA, args: { config: deterministic } }, weights: model });
+    const batch = makePretrainBatch(pre, randomClips(preprocessing, 8, 3), [0, 1, 2, 3, 4, 5, 6, 7]);
+    const pool = await ReplicaPool.create({ workers: 2, replica: { module: VATT_PRETRAIN_REPLICA, args: { config: cfg } }, weights: model });
     try {
-      const vars = model.trainableVariables();
-      // Same partition on one thread: BatchNorm sees the same 3-clip statistics.
-      const reference = chunkedPretrainGrads(model, batch, 3, vars);
+      // The same chunks (2 clips each: 0-2, 2-4 on one worker, 4-6, 6-8 on the other) from the same step state.
+      random.setSeed(21);
+      const reference = await pretrainGradients(model, batch, { microBatch: 2 });
+      await pool.setWeights(model); // the reference pass moved BatchNorm statistics
       const before = tf.memory().numTensors;
-      const got = await replicatedPretrainGrads(pool, model, batch);
+      random.setSeed(21);
+      const got = await pretrainGradients(model, batch, { microBatch: 2, pool });
       expect(Math.abs((await got.value.data())[0] - (await reference.value.data())[0])).toBeLessThan(1e-5);
-      expect(Object.keys(got.grads).length).toBe(vars.length);
+      const named = model.namedTrainableParameters();
+      expect(Object.keys(got.grads).sort()).toEqual(named.map(([n]) => n).sort());
       let worst = 0;
-      for (const v of vars) worst = Math.max(worst, await relErr(reference.grads[v.name], got.grads[v.name]));
+      for (const [name] of named) worst = Math.max(worst, await relErr(reference.grads[name], got.grads[name]));
       expect(worst).toBeLessThan(1e-3);
       tf.dispose([got.value, ...Object.values(got.grads), ...Object.values(got.metrics ?? {})]);
       expect(tf.memory().numTensors).toBe(before);
@@ -190,7 +192,7 @@ describe('VATT pretraining on a ReplicaPool', () => {
     const losses: number[] = [];
     try {
       for (let i = 0; i < steps; i++) {
-        losses.push((await trainer.stepWith(() => replicatedPretrainGrads(pool, model, batch, { microBatch: 2 }))).loss);
+        losses.push((await trainer.stepWith(() => pretrainGradients(model, batch, { microBatch: 2, pool }))).loss);
         await pool.setWeights(model);
       }
     } finally {

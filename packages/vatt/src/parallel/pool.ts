@@ -6,10 +6,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '@vatt/transformer';
+import { random, type Module } from '@vatt/transformer';
 import { workerScript } from '@vatt/data';
 import type { BackendChoice } from '../backend.js';
-import { buffersOf, namedFromWire, namedToWire, toWire, type Reply, type ReplicaSpec, type Request, type ShardInfo, type WireTensors } from './protocol.js';
+import { batchSizeOf, lossAndOutputGrads, sliceSamples, type Chunk, type OutputsLoss } from '../train/grad-cache.js';
+import type { GradientsResult } from '../train/trainer.js';
+import { buffersOf, namedFromWire, namedToWire, type Reply, type ReplicaSpec, type Request, type WireTensors } from './protocol.js';
 
 export interface ReplicaPoolOptions {
   /** Worker threads, one replica each (default: the machine's cores). */
@@ -28,8 +30,9 @@ export interface ShardedCallOptions {
   /** Passed to the replica's forward/loss as is (structured-cloneable). */
   context?: unknown;
   /**
-   * Random stream state: shard i starts from a state derived from this one and i, so a `vjp` given
-   * the same state replays a `forward`'s dropout and DropToken exactly. Default: the workers' streams run on.
+   * Where the chunks' random streams derive from (each chunk's from this state and its first sample), so a
+   * `vjp` given the same state replays a `forward`'s dropout and DropToken exactly, on any number of
+   * workers. Default: a draw from the main thread's stream.
    */
   randomState?: number;
   /** Inside each worker, run the shard this many samples at a time (bounds activation memory). */
@@ -58,18 +61,10 @@ interface Slot {
   dead?: Error;
 }
 
-/** The state shard `i` starts from: a 32-bit mix of the caller's state and the shard index. */
-export function shardRandomState(state: number, shard: number): number {
-  let h = (state ^ Math.imul(shard + 1, 0x9e3779b9)) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b) >>> 0;
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
 /** Contiguous shards of `batch` samples over at most `workers` workers, as even as possible. */
-export function shardBatch(batch: number, workers: number): ShardInfo[] {
+export function shardBatch(batch: number, workers: number): Chunk[] {
   const n = Math.min(workers, batch);
-  const out: ShardInfo[] = [];
+  const out: Chunk[] = [];
   let start = 0;
   for (let i = 0; i < n; i++) {
     const size = Math.floor(batch / n) + (i < batch % n ? 1 : 0);
@@ -79,15 +74,12 @@ export function shardBatch(batch: number, workers: number): ShardInfo[] {
   return out;
 }
 
-function sliceRows(inputs: tf.NamedTensorMap, batch: number, shard: ShardInfo): WireTensors {
-  const out: WireTensors = {};
-  for (const [k, t] of Object.entries(inputs)) {
-    const per = t.shape[0] / batch;
-    const part = tf.slice(t, [shard.start * per, ...t.shape.slice(1).map(() => 0)], [shard.size * per, ...t.shape.slice(1)]);
-    out[k] = toWire(part);
-    part.dispose();
-  }
-  return out;
+/** The rows of `shard` of every input, as transferable copies. */
+function shardToWire(inputs: tf.NamedTensorMap, batch: number, shard: Chunk): WireTensors {
+  const part = sliceSamples(inputs, batch, shard.start, shard.size);
+  const wire = namedToWire(part);
+  tf.dispose(Object.values(part));
+  return wire;
 }
 
 /**
@@ -172,25 +164,16 @@ export class ReplicaPool {
     await this.all(() => ({ op: 'setWeights', weights: wire }));
   }
 
-  private shards(inputs: tf.NamedTensorMap, opts: ShardedCallOptions): { batch: number; shards: ShardInfo[] } {
-    const first = Object.values(inputs)[0];
-    if (!first) throw new Error('ReplicaPool: no inputs');
-    const batch = opts.batchSize ?? first.shape[0];
-    for (const [k, t] of Object.entries(inputs)) {
-      if (t.shape[0] % batch !== 0) throw new Error(`ReplicaPool: input "${k}" has ${t.shape[0]} rows, not a whole number per sample for a batch of ${batch}`);
-    }
+  private shards(inputs: tf.NamedTensorMap, opts: ShardedCallOptions): { batch: number; shards: Chunk[] } {
+    const batch = batchSizeOf(inputs, opts.batchSize);
     return { batch, shards: shardBatch(batch, this.size) };
   }
 
-  private async sharded(
-    inputs: tf.NamedTensorMap,
-    opts: ShardedCallOptions,
-    make: (shard: ShardInfo, wire: WireTensors, i: number) => Request,
-  ): Promise<Reply[]> {
+  private async sharded(inputs: tf.NamedTensorMap, opts: ShardedCallOptions, make: (shard: Chunk, wire: WireTensors, i: number) => Request): Promise<Reply[]> {
     const { batch, shards } = this.shards(inputs, opts);
     return Promise.all(
       shards.map((shard, i) => {
-        const wire = sliceRows(inputs, batch, shard);
+        const wire = shardToWire(inputs, batch, shard);
         const req = make(shard, wire, i);
         // The shard's copies move to the worker instead of being copied again.
         const transfer = [...buffersOf(wire), ...(req.op === 'vjp' ? buffersOf(req.upstream) : [])];
@@ -199,18 +182,15 @@ export class ReplicaPool {
     );
   }
 
-  private stateOf(opts: ShardedCallOptions, i: number): number | undefined {
-    return opts.randomState === undefined ? undefined : shardRandomState(opts.randomState, i);
-  }
-
   /** The replicas' forward outputs for the whole batch (shards concatenated in order). */
   async forward(inputs: tf.NamedTensorMap, opts: ShardedCallOptions & { training?: boolean } = {}): Promise<tf.NamedTensorMap> {
-    const replies = (await this.sharded(inputs, opts, (shard, wire, i) => ({
+    const randomState = opts.randomState ?? random.nextUint32();
+    const replies = (await this.sharded(inputs, opts, (shard, wire) => ({
       op: 'forward',
       inputs: wire,
       shard,
       context: opts.context,
-      randomState: this.stateOf(opts, i),
+      randomState,
       training: opts.training ?? false,
       microBatch: opts.microBatch,
     }))) as Array<Extract<Reply, { op: 'forward' }>>;
@@ -224,12 +204,13 @@ export class ReplicaPool {
 
   /** Gradients of the batch loss (the replica's `loss`, summed over shards), by parameter path. */
   async lossGradients(inputs: tf.NamedTensorMap, opts: ShardedCallOptions = {}): Promise<PoolGradients> {
-    const replies = (await this.sharded(inputs, opts, (shard, wire, i) => ({
+    const randomState = opts.randomState ?? random.nextUint32();
+    const replies = (await this.sharded(inputs, opts, (shard, wire) => ({
       op: 'lossGrads',
       inputs: wire,
       shard,
       context: opts.context,
-      randomState: this.stateOf(opts, i),
+      randomState,
       microBatch: opts.microBatch,
     }))) as Array<Extract<Reply, { op: 'lossGrads' }>>;
     return this.reduce(replies);
@@ -246,16 +227,37 @@ export class ReplicaPool {
       if (t.shape[0] % batch !== 0)
         throw new Error(`ReplicaPool.vjp: upstream "${k}" has ${t.shape[0]} rows, not a whole number per sample for a batch of ${batch}`);
     }
-    const replies = (await this.sharded(inputs, opts, (shard, wire, i) => ({
+    const randomState = opts.randomState ?? random.nextUint32();
+    const replies = (await this.sharded(inputs, opts, (shard, wire) => ({
       op: 'vjp',
       inputs: wire,
-      upstream: sliceRows(upstream, batch, shard),
+      upstream: shardToWire(upstream, batch, shard),
       shard,
       context: opts.context,
-      randomState: this.stateOf(opts, i),
+      randomState,
       microBatch: opts.microBatch,
     }))) as Array<Extract<Reply, { op: 'vjp' }>>;
     return this.reduce(replies);
+  }
+
+  /**
+   * The gradient cache (train/grad-cache.ts) with its chunks on the workers: each embeds its shard
+   * without a tape, the loss of the WHOLE batch runs here on the gathered outputs, and each worker replays
+   * its shard and back-propagates its slice of the output gradient. Gradients by parameter path; the
+   * replicas' BatchNorm statistics, averaged, are copied into `model` (the replicas must hold `model`'s
+   * weights: `setWeights(model)` after every step).
+   */
+  async gradientCache(model: Module, inputs: tf.NamedTensorMap, loss: OutputsLoss, opts: ShardedCallOptions = {}): Promise<GradientsResult> {
+    const call = { ...opts, randomState: opts.randomState ?? random.nextUint32() };
+    const outputs = await this.forward(inputs, { ...call, training: true });
+    const { value, grads: upstream, metrics } = lossAndOutputGrads(loss, outputs);
+    tf.dispose(Object.values(outputs));
+    const { grads, state } = await this.vjp(inputs, upstream, call);
+    tf.dispose(Object.values(upstream));
+    const params = new Map(model.namedParameters());
+    for (const [path, s] of Object.entries(state)) params.get(path)?.assign(s);
+    tf.dispose(Object.values(state));
+    return { value, grads, metrics };
   }
 
   private reduce(replies: Array<Extract<Reply, { op: 'lossGrads' | 'vjp' }>>): PoolGradients {

@@ -2,6 +2,7 @@
  * Messages between a ReplicaPool and its worker_threads, and the tensor <-> transferable conversions.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { Chunk } from '../train/grad-cache.js';
 
 /** A tensor as plain data (structured-cloneable; its buffer can be transferred). */
 export interface WireTensor {
@@ -13,7 +14,7 @@ export type WireTensors = Record<string, WireTensor>;
 
 /** Where a replica's module comes from: an ES module (path or URL) and the factory it exports. */
 export interface ReplicaSpec {
-  /** File path or `file:` URL of an ES module, or a package specifier the worker can import. */
+  /** A built-in replica (`vatt:pretrain`), or the file path / `file:` URL of an ES module, or a package specifier the worker can import. */
   module: string;
   /** The export to call (default `createReplica`); it receives `args` and returns a Replica. */
   export?: string;
@@ -21,19 +22,12 @@ export interface ReplicaSpec {
   args?: unknown;
 }
 
-/** What one shard of a batch is: rows [start, start + size) of a batch of `batchSize` samples. */
-export interface ShardInfo {
-  start: number;
-  size: number;
-  batchSize: number;
-}
-
 export type Request =
   | { op: 'init'; backend: string; spec: ReplicaSpec }
   | { op: 'setWeights'; weights: WireTensors }
-  | { op: 'forward'; inputs: WireTensors; shard: ShardInfo; context?: unknown; randomState?: number; training: boolean; microBatch?: number }
-  | { op: 'lossGrads'; inputs: WireTensors; shard: ShardInfo; context?: unknown; randomState?: number; microBatch?: number }
-  | { op: 'vjp'; inputs: WireTensors; upstream: WireTensors; shard: ShardInfo; context?: unknown; randomState?: number; microBatch?: number }
+  | { op: 'forward'; inputs: WireTensors; shard: Chunk; context?: unknown; randomState: number; training: boolean; microBatch?: number }
+  | { op: 'lossGrads'; inputs: WireTensors; shard: Chunk; context?: unknown; randomState: number; microBatch?: number }
+  | { op: 'vjp'; inputs: WireTensors; upstream: WireTensors; shard: Chunk; context?: unknown; randomState: number; microBatch?: number }
   | { op: 'dispose' };
 
 export type Reply =

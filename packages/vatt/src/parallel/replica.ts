@@ -1,10 +1,11 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '@vatt/transformer';
-import type { ShardInfo } from './protocol.js';
+import type { Chunk, ChunkModel } from '../train/grad-cache.js';
 
 /**
- * One copy of a model inside a ReplicaPool worker. A factory module (see `ReplicaSpec`) builds it;
- * the pool copies the weights in, splits each batch along axis 0 and runs a shard per worker.
+ * One copy of a model inside a ReplicaPool worker: a `ChunkModel` of the gradient-cache engine (its
+ * `forward` runs one chunk of a worker's shard) and optionally a per-shard loss. A factory builds it (a
+ * built-in name such as `vatt:pretrain`, or an ES module, see `ReplicaSpec`); the pool copies the weights
+ * in, splits each batch along axis 0 and runs a shard per worker.
  *
  * @example
  * // my-replica.mjs
@@ -18,13 +19,9 @@ import type { ShardInfo } from './protocol.js';
  *   };
  * }
  */
-export interface Replica {
-  /** The model: its `namedParameters()` are the weights the pool synchronises. */
-  module: Module;
-  /** Outputs for one shard of inputs (every input and output has the shard's samples on axis 0). */
-  forward(inputs: tf.NamedTensorMap, shard: ShardInfo, context?: unknown): tf.NamedTensorMap;
-  /** The shard's part of the batch loss (parts add up to the batch loss); needed by `lossGradients`. */
-  loss?(inputs: tf.NamedTensorMap, shard: ShardInfo, context?: unknown): tf.Scalar;
+export interface Replica extends ChunkModel {
+  /** The chunk's part of the batch loss (parts add up to the batch loss); needed by `lossGradients`. */
+  loss?(inputs: tf.NamedTensorMap, chunk: Chunk, context?: unknown): tf.Scalar;
 }
 
 /** The factory a replica module exports (as `createReplica` unless the spec names another). */

@@ -13,7 +13,7 @@ export interface LoggedStep {
   loss: number;
   lr: number;
   skipped?: boolean;
-  metrics?: { loss_va?: number; loss_vt?: number };
+  metrics?: { lossVa?: number; lossVt?: number };
 }
 
 /**
@@ -21,7 +21,7 @@ export interface LoggedStep {
  * `{"event":"resume"}`) are skipped; when a resumed run repeats a step, its last record wins.
  *
  * @example
- * parseTrainingLog('{"step":1,"loss":4.8,"lr":0,"metrics":{"loss_va":4.7,"loss_vt":4.9}}\n').length; // 1
+ * parseTrainingLog('{"step":1,"loss":4.8,"lr":0,"metrics":{"lossVa":4.7,"lossVt":4.9}}\n').length; // 1
  */
 export function parseTrainingLog(jsonl: string, source = 'log.jsonl'): LoggedStep[] {
   const byStep = new Map<number, LoggedStep>();
@@ -39,13 +39,13 @@ export function parseTrainingLog(jsonl: string, source = 'log.jsonl'): LoggedSte
   return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
-/** Loss curves (loss, loss_va, loss_vt) and the learning-rate curve of logged steps; skipped steps are left out. */
+/** Loss curves (loss, lossVa, lossVt) and the learning-rate curve of logged steps; skipped steps are left out. */
 export function trainingCurves(steps: readonly LoggedStep[]): { loss: LineSeries[]; lr: LineSeries } {
   const kept = steps.filter((s) => !s.skipped);
   if (!kept.length) throw new Error('trainingCurves: the log has no completed training steps');
   const x = kept.map((s) => s.step);
   const loss: LineSeries[] = [{ name: 'loss', x, y: kept.map((s) => s.loss) }];
-  for (const k of ['loss_va', 'loss_vt'] as const) {
+  for (const k of ['lossVa', 'lossVt'] as const) {
     if (kept.some((s) => typeof s.metrics?.[k] === 'number')) loss.push({ name: k, x, y: kept.map((s) => s.metrics?.[k] ?? NaN) });
   }
   return { loss, lr: { name: 'lr', x, y: kept.map((s) => s.lr) } };

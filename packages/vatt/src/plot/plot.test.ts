@@ -8,7 +8,7 @@ import { similarityPlot, trainingCurvesPlot, tsnePlot } from './plots.js';
 import { writePlot } from './write.js';
 
 const step = (s: number, loss: number, extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ step: s, loss, lr: s * 1e-4, skipped: false, metrics: { loss_va: loss + 0.1, loss_vt: loss - 0.1 }, ...extra });
+  JSON.stringify({ step: s, loss, lr: s * 1e-4, skipped: false, metrics: { lossVa: loss + 0.1, lossVt: loss - 0.1 }, ...extra });
 const count = (svg: string, re: RegExp) => (svg.match(re) ?? []).length;
 
 describe('training curves', () => {
@@ -23,10 +23,10 @@ describe('training curves', () => {
     expect(() => parseTrainingLog(`${step(1, 5)}\n{oops`, 'run/log.jsonl')).toThrow(/run\/log\.jsonl:2/);
   });
 
-  test('curves hold loss, loss_va, loss_vt and lr with one point per completed step', () => {
+  test('curves hold loss, lossVa, lossVt and lr with one point per completed step', () => {
     const steps = parseTrainingLog([step(1, 5), step(2, NaN, { skipped: true }), step(3, 4)].join('\n'));
     const c = trainingCurves(steps);
-    expect(c.loss.map((s) => s.name)).toEqual(['loss', 'loss_va', 'loss_vt']);
+    expect(c.loss.map((s) => s.name)).toEqual(['loss', 'lossVa', 'lossVt']);
     for (const s of [...c.loss, c.lr]) expect(Array.from(s.x)).toEqual([1, 3]);
     expect(Array.from(c.loss[1].y)).toEqual([5.1, 4.1]);
   });
@@ -34,7 +34,7 @@ describe('training curves', () => {
   test('the curves figure draws one line per series with every step in it', () => {
     const svg = trainingCurvesPlot(Array.from({ length: 20 }, (_, i) => step(i + 1, 5 - i * 0.1)).join('\n'));
     const lines = svg.match(/points="([^"]*)"/g) ?? [];
-    expect(lines).toHaveLength(4); // loss, loss_va, loss_vt | lr
+    expect(lines).toHaveLength(4); // loss, lossVa, lossVt | lr
     for (const l of lines) expect(l.split(' ')).toHaveLength(20);
   });
 

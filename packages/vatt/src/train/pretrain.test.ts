@@ -5,10 +5,12 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomClips, TEST_VOCAB } from '../../test/random-clips.js';
-import { getPreset } from '../model/config.js';
+import { getPreset } from '../config/index.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT } from '../model/vatt.js';
-import { batchIndices, makePretrainBatch, pretrain, type PretrainOptions } from './pretrain.js';
+import { applyOverrides, getExperiment } from '../config/index.js';
+import { batchIndices } from '../data/order.js';
+import { makePretrainBatch, pretrain } from './pretrain.js';
 import { Trainer } from './trainer.js';
 
 const { model: tinyConfig, preprocessing } = getPreset('tiny');
@@ -51,7 +53,7 @@ describe('pretraining steps', () => {
     for (let i = 0; i < 25; i++) {
       const r = await trainer.trainStep(() => {
         const t = model.pretrainLoss(batch);
-        return { loss: t.total, metrics: { va: t.videoAudio, vt: t.videoText } };
+        return { loss: t.total, metrics: { lossVa: t.lossVa, lossVt: t.lossVt } };
       });
       losses.push(r.loss);
     }
@@ -128,37 +130,39 @@ describe('pretraining steps', () => {
 });
 
 describe('resume', () => {
-  const base = (outDir: string): PretrainOptions => ({
-    preset: 'tiny',
-    steps: 6,
-    batchSize: 4,
-    lr: 1e-3,
-    warmup: 2,
-    schedule: 'code',
-    dropRate: 0.5,
-    clipNorm: 1,
-    seed: 3,
-    outDir,
-    checkpointEvery: 2,
-    keep: 2,
-    resume: false,
-  });
+  const config = applyOverrides(getExperiment('tiny'), [
+    'training.steps=6',
+    'training.batchSize=4',
+    'schedule.lr=0.001',
+    'schedule.warmupSteps=2',
+    'training.clipNorm=1',
+    'training.seed=3',
+    'training.checkpointEvery=2',
+    'training.keep=2',
+  ]);
+  const data = randomClips(preprocessing, 12, 7);
+  const run = (outDir: string, extra: Partial<Parameters<typeof pretrain>[0]> = {}, events = {}) =>
+    pretrain({ config, data, vocab: TEST_VOCAB, outDir, ...extra }, events);
 
   test('an interrupted run resumed from its newest checkpoint repeats the uninterrupted losses exactly', async () => {
-    const data = randomClips(preprocessing, 12, 7);
-    const full = await pretrain(base(path.join(dir, 'full')), data, TEST_VOCAB);
+    const full = await run(path.join(dir, 'full'));
     full.model.dispose();
     const crash = new Error('simulated crash');
     await expect(
-      pretrain(base(path.join(dir, 'cut')), data, TEST_VOCAB, {
-        onStep: (r) => {
-          if (r.step === 5) throw crash;
+      run(
+        path.join(dir, 'cut'),
+        {},
+        {
+          onStep: (r: { step: number }) => {
+            if (r.step === 5) throw crash;
+          },
         },
-      }),
+      ),
     ).rejects.toBe(crash);
     // A save that was killed mid-write leaves a temporary directory; resume must ignore it.
     await fs.mkdir(path.join(dir, 'cut', 'checkpoints', 'ckpt-00000006.tmp-1-x'), { recursive: true });
-    const resumed = await pretrain({ ...base(path.join(dir, 'cut')), resume: true }, data, TEST_VOCAB);
+    // The saved config is used when none is given.
+    const resumed = await pretrain({ data, vocab: TEST_VOCAB, outDir: path.join(dir, 'cut'), resume: true });
     expect(resumed.history.map((r) => r.step)).toEqual([5, 6]);
     expect(resumed.history.map((r) => r.loss)).toEqual(full.history.slice(4).map((r) => r.loss));
     // Checkpoints at steps 2, 4 and 6 leave no tensor behind (tensors alive is flat from step 2 on).
@@ -167,8 +171,50 @@ describe('resume', () => {
   });
 
   test('--resume without a checkpoint says where it looked', async () => {
-    await expect(pretrain({ ...base(path.join(dir, 'none')), resume: true }, randomClips(preprocessing, 4), TEST_VOCAB)).rejects.toThrow(
-      /no complete checkpoint in .*none\/checkpoints/,
+    await expect(run(path.join(dir, 'none'), { resume: true })).rejects.toThrow(/no complete checkpoint in .*none\/checkpoints/);
+  });
+
+  test('a fresh run into a directory holding another run is refused, unless --overwrite', async () => {
+    const out = path.join(dir, 'used');
+    (await run(out)).model.dispose();
+    // Without the check, retention (the highest steps are kept) deleted the new run's checkpoints and
+    // latest() returned the old run's.
+    const shorter = { ...config, training: { ...config.training, steps: 2 } };
+    await expect(pretrain({ config: shorter, data, vocab: TEST_VOCAB, outDir: out })).rejects.toThrow(
+      /--out .*used already holds checkpoints of a run \(newest: ckpt-00000006\): pass --resume to continue it, or --overwrite/,
     );
+    const fresh = await pretrain({ config: shorter, data, vocab: TEST_VOCAB, outDir: out, overwrite: true });
+    expect(fresh.lastCheckpoint).toMatch(/ckpt-00000002$/);
+    expect((await fs.readdir(path.join(out, 'checkpoints'))).sort()).toEqual(['ckpt-00000002']);
+    fresh.model.dispose();
+  });
+
+  test('--resume with another batch size, seed, step count or data source is refused, naming each difference', async () => {
+    const out = path.join(dir, 'changed');
+    await expect(
+      run(
+        out,
+        {},
+        {
+          onStep: (r: { step: number }) => {
+            if (r.step === 3) throw new Error('stop');
+          },
+        },
+      ),
+    ).rejects.toThrow('stop');
+    const changed = applyOverrides(config, ['training.batchSize=6', 'training.seed=4', 'training.steps=8']);
+    const err = await run(out, { resume: true, config: changed, dataSource: 'other.jsonl' }).catch((e: Error) => e);
+    expect(String(err)).toMatch(/--resume: this run was started with other settings/);
+    expect(String(err)).toMatch(/training\.batchSize: 6 now, 4 in the run/);
+    expect(String(err)).toMatch(/training\.seed: 4 now, 3 in the run/);
+    expect(String(err)).toMatch(/training\.steps: 8 now, 6 in the run/);
+    expect(String(err)).toMatch(/^[^]*data: "other\.jsonl" now, "in-memory" in the run/);
+    // Bookkeeping may change; with --allow-changes the new settings apply.
+    const kept = await run(out, { resume: true, config: applyOverrides(config, ['training.keep=5']) });
+    expect(kept.history.map((r) => r.step)).toEqual([3, 4, 5, 6]);
+    kept.model.dispose();
+    const longer = await run(out, { resume: true, config: applyOverrides(config, ['training.steps=7']), allowChanges: true });
+    expect(longer.history.map((r) => r.step)).toEqual([7]);
+    longer.model.dispose();
   });
 });

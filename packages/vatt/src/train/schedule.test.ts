@@ -6,7 +6,7 @@ describe('learning-rate schedules', () => {
     expect(learningRateAt(c, 0)).toBe(0);
     expect(learningRateAt(c, 2500)).toBeCloseTo(5e-5, 12);
     expect(learningRateAt(c, 5000)).toBeCloseTo(1e-4, 12);
-    // lr = 5e-5 + 5e-5 * (1 + cos(pi * (s - 5000) / 495000)) / 2 (vatt-spec.md section 7)
+    // lr = 5e-5 + 5e-5 * (1 + cos(pi * (s - 5000) / 495000)) / 2 (docs/numerics.md §7)
     const s = 252_500;
     expect(learningRateAt(c, s)).toBeCloseTo(5e-5 + (5e-5 * (1 + Math.cos((Math.PI * (s - 5000)) / 495000))) / 2, 12);
     expect(learningRateAt(c, 500_000)).toBeCloseTo(5e-5, 12);

@@ -1,13 +1,16 @@
 /**
- * Learning-rate schedules of VATT pretraining (vatt-spec.md section 7).
+ * Learning-rate schedules of VATT pretraining (docs/numerics.md §7).
  *
  * - `code` (default, the official `StepCosineLearningRateWithLinearWarmup`): linear warmup 0 -> base over
  *   `warmupSteps`, then a half cosine from `base` at the end of warmup down to `end` at `totalSteps`.
  * - `paper`: the paper's "quarter-period cosine" from base to end after warmup:
  *   lr = end + (base - end) * cos(pi/2 * progress).
  */
+/** The schedule kinds, for configs and the CLI. */
+export const SCHEDULE_KINDS = ['code', 'paper', 'constant'] as const;
+
 export interface ScheduleConfig {
-  kind: 'code' | 'paper' | 'constant';
+  kind: (typeof SCHEDULE_KINDS)[number];
   baseLr: number;
   endLr: number;
   warmupSteps: number;

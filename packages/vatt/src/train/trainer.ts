@@ -18,14 +18,14 @@ export interface StepOutput {
   metrics?: Record<string, tf.Scalar>;
 }
 
-/** The outcome of one `trainStep` (host numbers; no tensors). */
-/** A loss, gradients keyed by `tf.Variable.name`, and optional scalars to log. */
+/** A loss, its gradients keyed by parameter path (`namedTrainableParameters()` names), and optional scalars to log. */
 export interface GradientsResult {
   value: tf.Scalar;
   grads: tf.NamedTensorMap;
   metrics?: Record<string, tf.Scalar>;
 }
 
+/** The outcome of one step (host numbers; no tensors). */
 export interface StepResult {
   step: number;
   loss: number;
@@ -71,11 +71,13 @@ export class Trainer {
   step = 0;
   skippedSteps = 0;
   private readonly params: Array<[string, tf.Variable]>;
+  private readonly variables: tf.Variable[];
   private readonly frozenStats: Array<[string, tf.Variable]>;
 
   constructor(readonly opts: TrainerOptions) {
     this.params = opts.model.namedTrainableParameters();
     if (!this.params.length) throw new Error('Trainer: the model has no trainable parameters');
+    this.variables = this.params.map(([, v]) => v);
     const trainable = new Set(this.params.map(([, v]) => v));
     // Non-trainable state that a forward pass may update (BatchNorm moving statistics); the NaN guard restores it.
     this.frozenStats = opts.model.namedParameters().filter(([n, v]) => !trainable.has(v) && /moving_(mean|variance)$/.test(n));
@@ -86,57 +88,60 @@ export class Trainer {
 
   /** One optimisation step on `forward` (which runs the model in training mode and returns the loss). */
   trainStep(forward: () => StepOutput): Promise<StepResult> {
-    return this.stepWith((vars) => {
+    return this.stepWith(() => {
       let metrics: Record<string, tf.Scalar> = {};
       const { value, grads } = tf.variableGrads(() => {
         const out = forward();
         metrics = Object.fromEntries(Object.entries(out.metrics ?? {}).map(([k, t]) => [k, tf.keep(t)]));
         return out.loss;
-      }, vars);
-      return { value, grads, metrics };
+      }, this.variables);
+      return { value, grads: byPath(this.opts.model, grads), metrics };
     });
   }
 
   /**
-   * One optimisation step whose loss and gradients (keyed by variable name) come from `compute`, for
-   * steps that assemble their gradients themselves (e.g. `chunkedPretrainGrads`). The trainer takes
-   * ownership of the returned tensors.
+   * One optimisation step whose loss and gradients (keyed by parameter path) come from `compute`, for
+   * steps that assemble their gradients themselves (the gradient cache, a ReplicaPool). The trainer takes
+   * ownership of the returned tensors. A non-finite loss or gradient anywhere skips the step.
    */
-  async stepWith(compute: (vars: tf.Variable[]) => GradientsResult | Promise<GradientsResult>): Promise<StepResult> {
+  async stepWith(compute: () => GradientsResult | Promise<GradientsResult>): Promise<StepResult> {
     const lr = learningRateAt(this.opts.schedule, this.step);
     this.setLearningRate(lr);
     const snapshot = this.frozenStats.map(([, v]) => tf.clone(v));
-    const vars = this.params.map(([, v]) => v);
-    const { value, grads, metrics = {} } = await compute(vars);
+    const { value, grads, metrics = {} } = await compute();
+    const known = new Set(this.params.map(([n]) => n));
+    const unknown = Object.keys(grads).filter((n) => !known.has(n));
+    if (unknown.length) {
+      tf.dispose([value, ...Object.values(grads), ...Object.values(metrics), ...snapshot]);
+      throw new Error(`Trainer: gradients for ${unknown.length} name(s) that are not trainable parameters: ${unknown.slice(0, 5).join(', ')}`);
+    }
     // tfjs optimizers index their slots by position: every parameter gets a gradient (zeros when unused).
-    const ordered = this.params.map(([, v]) => grads[v.name] ?? (grads[v.name] = tf.zerosLike(v)));
-    const clipIdx = this.params.map(([n], i) => (!this.opts.clipFilter || this.opts.clipFilter(n) ? i : -1)).filter((i) => i >= 0);
-    const normT = tf.tidy(() => {
-      const sq = clipIdx.map((i) => tf.sum(tf.square(ordered[i])));
-      return sq.length ? tf.sqrt(tf.addN(sq)) : tf.scalar(0);
+    const ordered = this.params.map(([n, v]) => grads[n] ?? (grads[n] = tf.zerosLike(v)));
+    const clipped = new Set(this.params.flatMap(([n], i) => (!this.opts.clipFilter || this.opts.clipFilter(n) ? [i] : [])));
+    const [normT, allT] = tf.tidy(() => {
+      const sq = ordered.map((g) => tf.sum(tf.square(g)));
+      const clipSq = sq.filter((_, i) => clipped.has(i));
+      const clipNorm = clipSq.length ? tf.sqrt(tf.addN(clipSq)) : tf.scalar(0);
+      // The NaN guard looks at every gradient that is applied, clipped or not.
+      return [clipNorm, clipSq.length === sq.length ? clipNorm.clone() : tf.sqrt(tf.addN(sq))];
     });
-    const summary = tf.stack([value, normT, ...Object.values(metrics)]);
+    const summary = tf.stack([value, normT, allT, ...Object.values(metrics)]);
     const numbers = Array.from(await summary.data());
     summary.dispose();
-    const [loss, gradNorm] = numbers;
-    const metricValues = Object.fromEntries(Object.keys(metrics).map((k, i) => [k, numbers[2 + i]]));
-    tf.dispose([value, normT, ...Object.values(metrics)]);
+    const [loss, gradNorm, allNorm] = numbers;
+    const metricValues = Object.fromEntries(Object.keys(metrics).map((k, i) => [k, numbers[3 + i]]));
+    tf.dispose([value, normT, allT, ...Object.values(metrics)]);
 
     let skipped = false;
     let reason: string | undefined;
-    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+    if (!Number.isFinite(loss) || !Number.isFinite(allNorm)) {
       skipped = true;
-      reason = !Number.isFinite(loss) ? `non-finite loss (${loss})` : `non-finite gradient norm (${gradNorm})`;
+      reason = !Number.isFinite(loss) ? `non-finite loss (${loss})` : `non-finite gradient norm (${allNorm})`;
       this.frozenStats.forEach(([, v], i) => v.assign(snapshot[i]));
       this.skippedSteps++;
     } else {
       const clip = this.opts.clipNorm && this.opts.clipNorm > 0 && gradNorm > this.opts.clipNorm ? this.opts.clipNorm / gradNorm : 1;
-      const clipSet = new Set(clipIdx);
-      const list: Array<{ name: string; tensor: tf.Tensor }> = [];
-      this.params.forEach(([, v], i) => {
-        const g = ordered[i];
-        list.push({ name: v.name, tensor: clip !== 1 && clipSet.has(i) ? tf.mul(g, clip) : g });
-      });
+      const list = this.params.map(([, v], i) => ({ name: v.name, tensor: clip !== 1 && clipped.has(i) ? tf.mul(ordered[i], clip) : ordered[i] }));
       this.optimizer.applyGradients(list);
       const own = new Set(Object.values(grads));
       for (const { tensor } of list) if (!own.has(tensor)) tensor.dispose();
@@ -224,4 +229,11 @@ export class Trainer {
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+/** Gradients keyed by `tf.Variable.name` (what `tf.variableGrads` returns) re-keyed by `model`'s parameter paths. */
+export function byPath(model: Module, grads: tf.NamedTensorMap): tf.NamedTensorMap {
+  const out: tf.NamedTensorMap = {};
+  for (const [path, v] of model.namedTrainableParameters()) if (grads[v.name]) out[path] = grads[v.name];
+  return out;
 }

@@ -3,7 +3,7 @@ import { useBackend } from '@vatt-testing/backends';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CheckpointManager, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { CheckpointManager, loadCheckpoint, saveCheckpoint } from './store.js';
 import { fileHandler, registerFileRouter } from './file-handler.js';
 
 let dir: string;

@@ -1,0 +1,77 @@
+/**
+ * The VATT checkpoint format, browser-safe: one tf.io `ModelArtifacts` = the model config (`modelTopology`),
+ * the preprocessing config, vocabulary and training state (`userDefinedMetadata`), and the weights by
+ * official parameter name, optimizer slots under `optimizer/`. Node stores it as a directory
+ * (checkpoint/store.ts); a browser loads it over HTTP with `tf.io.browserHTTPRequest` (`loadVattFrom`).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+export const CHECKPOINT_FORMAT = 'vatt-checkpoint/1';
+const OPT_PREFIX = 'optimizer/';
+
+export interface CheckpointData<Cfg = unknown, Pre = unknown, Train = unknown> {
+  /** The model config (enough to rebuild the modules). */
+  modelConfig: Cfg;
+  /** The preprocessing (tokenizer) config. */
+  preprocessing: Pre;
+  /** Text vocabulary, line index = id. */
+  vocab?: string[];
+  /** Training state to resume from (step, random state, data cursor, the run's config...). */
+  training?: Train;
+  /** Model weights by official parameter name. */
+  weights: tf.NamedTensorMap;
+  /** Optimizer slots by name (saved under `optimizer/`). */
+  optimizer?: tf.NamedTensorMap;
+}
+
+/** A checkpoint as tf.io artifacts (weights encoded). */
+export async function checkpointToArtifacts(data: CheckpointData): Promise<tf.io.ModelArtifacts> {
+  const all: tf.NamedTensorMap = { ...data.weights };
+  for (const [k, v] of Object.entries(data.optimizer ?? {})) all[OPT_PREFIX + k] = v;
+  for (const [k, v] of Object.entries(all)) {
+    if (v.isDisposed) throw new Error(`checkpoint: weight "${k}" is disposed`);
+  }
+  const { data: weightData, specs } = await tf.io.encodeWeights(all);
+  return {
+    modelTopology: { class: 'VATT', config: data.modelConfig as object },
+    format: CHECKPOINT_FORMAT,
+    generatedBy: 'vatt.ts',
+    weightSpecs: specs,
+    weightData,
+    userDefinedMetadata: {
+      preprocessing: data.preprocessing as object,
+      vocab: (data.vocab ?? null) as unknown as object,
+      training: (data.training ?? null) as unknown as object,
+    },
+  };
+}
+
+/** A checkpoint from tf.io artifacts (`source` names where they came from in errors). The caller owns the tensors. */
+export function checkpointFromArtifacts<Cfg = unknown, Pre = unknown, Train = unknown>(
+  a: tf.io.ModelArtifacts,
+  source: string,
+): CheckpointData<Cfg, Pre, Train> {
+  if (a.format !== CHECKPOINT_FORMAT) throw new Error(`checkpoint: ${source} has format "${a.format}", expected "${CHECKPOINT_FORMAT}"`);
+  const topo = a.modelTopology as { class?: string; config?: Cfg } | undefined;
+  if (!topo || topo.class !== 'VATT' || !topo.config) throw new Error(`checkpoint: ${source} has no VATT model config`);
+  const all = tf.io.decodeWeights(a.weightData ?? new ArrayBuffer(0), a.weightSpecs ?? []);
+  const weights: tf.NamedTensorMap = {};
+  const optimizer: tf.NamedTensorMap = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (k.startsWith(OPT_PREFIX)) optimizer[k.slice(OPT_PREFIX.length)] = v;
+    else weights[k] = v;
+  }
+  const meta = (a.userDefinedMetadata ?? {}) as { preprocessing?: Pre; vocab?: string[] | null; training?: Train | null };
+  if (!meta.preprocessing) {
+    tf.dispose(Object.values(all));
+    throw new Error(`checkpoint: ${source} has no preprocessing config`);
+  }
+  return {
+    modelConfig: topo.config,
+    preprocessing: meta.preprocessing,
+    vocab: meta.vocab ?? undefined,
+    training: meta.training ?? undefined,
+    weights,
+    optimizer: Object.keys(optimizer).length ? optimizer : undefined,
+  };
+}
