@@ -6,7 +6,7 @@ in float64 torch (independently of the TypeScript structure), and torch autograd
 respect to the raw (un-normalised) embeddings.
 
 * symmetric InfoNCE (CLIP style): mean of F.cross_entropy(a->b) and F.cross_entropy(b->a).
-* NCE / MIL-NCE in the form of the official VATT `AsymmetricNCE` (vatt-spec.md section 6.2): for clip i,
+* NCE / MIL-NCE in the form of the official VATT `AsymmetricNCE` (docs/numerics.md §6.2: for clip i,
   numerator = logsumexp_l v_i.x_{i,l}/tau; denominator = logsumexp over the concatenation of
   [v_i.x_{j,l}/tau for all j,l] and [v_j.x_{i,l}/tau for all j,l]; loss_i = den - num; masks as in 6.2.
   The video mask is this package's extension, the mirror image of the text mask (see README).

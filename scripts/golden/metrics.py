@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Golden values for packages/vatt/src/eval/metrics.ts (vatt-spec.md section 8.2).
+"""Golden values for packages/vatt/src/eval/metrics.ts (docs/numerics.md §8.2.
 
 scikit-learn (Debian python3-sklearn) average_precision_score / roc_auc_score per class, scipy
 norm.ppf for d-prime in both forms (mean over classes of sqrt(2)*ppf(AUC_c), the official VATT one,

@@ -76,7 +76,7 @@ def signal(sample_rate, num_samples, seed, f0=200.0, f1=12000.0, noise_amp=0.05)
 
 
 def main():
-  vatt = {'sampleRate': 48000, 'nFft': 2048, 'hopLength': 1024, 'nMels': 80}  # vatt-spec.md section 1.2
+  vatt = {'sampleRate': 48000, 'nFft': 2048, 'hopLength': 1024, 'nMels': 80}  # docs/numerics.md §1.2
   cases = [
       # ~0.5 s chirp at 48 kHz with the VATT spectrogram settings (24 frames).
       case('chirp 0.5 s at 48 kHz', [signal(48000, 24000, 12345)], vatt),

@@ -7,13 +7,13 @@ the exact answer.
 
 * core_layer.json: torch.nn.TransformerEncoderLayer(32, 4, 64, dropout=0, activation='gelu',
   layer_norm_eps=1e-6, batch_first=True, norm_first=True) in eval mode (VATT's pre-LN block,
-  vatt-spec.md 2.5), with and without src_key_padding_mask. Its weights are written under OUR names
+  docs/numerics.md §2.5), with and without src_key_padding_mask. Its weights are written under OUR names
   (in_proj_weight split into q/k/v, every kernel transposed to [in, out]), so the test loads them by name.
   Grad mode stays on: torch's eval fast path (and the nested-tensor path of TransformerEncoder) would
   zero the padded positions; the regular path computes them, so every position is compared.
 * core_stack.json: torch.nn.TransformerEncoder(layer, 2, norm=LayerNorm(32, eps=1e-6)) — our
   TransformerEncoder with its final LayerNorm.
-* core_t5.json: an independent T5 encoder reference written from the published formulas (vatt-spec.md 2.3,
+* core_t5.json: an independent T5 encoder reference written from the published formulas (docs/numerics.md §2.3,
   2.6): RMSNorm before unscaled, bias-free attention; the relative position bias of layer 0 (with the
   padding mask added) reused by every layer; full LayerNorm before the exact-GELU MLP; final RMSNorm. The
   bucket table follows T5's bidirectional `_relative_position_bucket` evaluated in float32 like TF, and a
@@ -75,7 +75,7 @@ def randomize(module):
 
 
 def layer_weights(layer):
-  """torch TransformerEncoderLayer -> our names (vatt-spec.md 10.2), kernels [in, out]."""
+  """torch TransformerEncoderLayer -> our names (docs/numerics.md §10.2), kernels [in, out]."""
   w, b = layer.self_attn.in_proj_weight, layer.self_attn.in_proj_bias
   out = {}
   for i, n in enumerate('qkv'):

@@ -4,7 +4,7 @@
 Writes packages/transformer/test/golden/emb_spline.json, emb_positions.json and emb_patch.json.
 
 * Spline: the official code resamples positional tables with tfa.image.interpolate_spline(order=3)
-  (vatt-spec.md section 2.1): source bucket i at i/N, target j at j/M, phi(r) = r^3 with a linear term and
+  (docs/numerics.md §2.1: source bucket i at i/N, target j at j/M, phi(r) = r^3 with a linear term and
   no regularisation. tensorflow_addons is not installed here, so the script (1) writes tfa's algorithm out
   directly in float64 numpy (tfa's phi for odd order: max(r^2, 1e-10)^(order/2); solve
   [[A, B], [B^T, 0]] [w; v] = [f; 0]; evaluate phi(|q - x|) w + [q, 1] v) and (2) checks that

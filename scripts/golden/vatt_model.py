@@ -2,7 +2,7 @@
 """Golden whole-model reference for `vatt` (run with /usr/bin/python3; Debian torch 1.13).
 
 An independent PyTorch implementation of a micro modality-specific VATT, written from
-docs/vatt-spec.md (sections 1, 2, 4, 5, 6), not from the TypeScript sources:
+docs/numerics.md (§1, §2, §4, §5, §6), not from the TypeScript sources:
 
 * video (ViT-3D, spec 1.1, 2.1, 2.5): the official Conv3D `voxel_to_patch` (kernel == stride, valid) run
   as a real `conv3d` on the raw clip; tokens flattened t-major; factorised t/h/w tables summed, LayerNorm

@@ -1,5 +1,5 @@
 /**
- * @vatt/tokenizers: raw media -> VATT token inputs (vatt-spec.md §1). No trainable weights; runs in Node and
+ * @vatt/tokenizers: raw media -> VATT token inputs (docs/numerics.md §1). No trainable weights; runs in Node and
  * in the browser (the vocabulary file helpers load `node:fs` lazily, Node only).
  */
 export const VERSION = '0.1.0';

@@ -50,7 +50,7 @@ export function checkPositiveInteger(owner: string, name: string, value: number)
  * `shape = [B, D1, ..., Dn, C]` with every `Di` a multiple of `patch[i]` (the caller checks and words the
  * error). Output `[B, N, p1*...*pn*C]`: tokens row-major over the grid `(D1/p1, ..., Dn/pn)` (first axis
  * outermost), each patch flattened in `(p1, ..., pn, C)` order — exactly what a Conv with kernel = stride =
- * `patch` and `valid` padding multiplies by its kernel (vatt-spec.md §1.1, §1.2).
+ * `patch` and `valid` padding multiplies by its kernel (docs/numerics.md §1.1, §1.2).
  */
 export function patchifyArray(data: ArrayLike<number>, shape: readonly number[], patch: readonly number[]): ShapedArray<Float32Array> {
   const n = patch.length;

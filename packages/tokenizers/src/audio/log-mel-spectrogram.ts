@@ -2,7 +2,7 @@ import FFT from 'fft.js';
 import { checkArrayShape, checkPositiveInteger, shapeText, type NumericArray, type ShapedArray } from '../shapes.js';
 
 /**
- * Options of {@link LogMelSpectrogram}. The defaults are the spectrogram ablation of vatt-spec.md §1.2
+ * Options of {@link LogMelSpectrogram}. The defaults are the spectrogram ablation of docs/numerics.md §1.2
  * (48 kHz, 2048-sample window and FFT, hop 1024, 80 mel bins) computed the way
  * `torchaudio.transforms.MelSpectrogram` computes by default: periodic Hann window, `center=true` with
  * reflect padding, power 2, HTK mel scale from 0 Hz to Nyquist, triangular filters without area

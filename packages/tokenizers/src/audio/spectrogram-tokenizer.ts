@@ -3,7 +3,7 @@ import { LogMelSpectrogram, type LogMelOptions } from './log-mel-spectrogram.js'
 
 /** Options of {@link SpectrogramTokenizer}: the log-mel settings plus the 2-D patch size. */
 export interface SpectrogramTokenizerOptions extends LogMelOptions {
-  /** Patch `[time frames, mel bins]`; default `[16, 5]` (vatt-spec.md §1.2, SpT). nMels must be a multiple. */
+  /** Patch `[time frames, mel bins]`; default `[16, 5]` (docs/numerics.md §1.2, SpT). nMels must be a multiple. */
   patchSize?: readonly [number, number];
 }
 
@@ -21,7 +21,7 @@ const OWNER = 'SpectrogramTokenizer';
 
 /**
  * Waveform -> log-mel -> 2-D patches, the spectrogram ("SpT") audio input of the paper's ablation
- * (vatt-spec.md §1.2): 80 log-mel bins from a 2048-sample STFT with hop 1024 at 48 kHz (see
+ * (docs/numerics.md §1.2): 80 log-mel bins from a 2048-sample STFT with hop 1024 at 48 kHz (see
  * {@link LogMelOptions} for the exact numerics), cut into `16 x 5` (time x mel) patches as the official
  * `Conv2D(kernel = stride = (16, 5), padding='valid')` does — so trailing frames that do not fill a whole
  * patch are dropped (3.2 s at 48 kHz: 151 frames -> 9 x 16 = 144 tokens).

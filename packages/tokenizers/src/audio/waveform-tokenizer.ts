@@ -3,7 +3,7 @@ import { checkArrayShape, checkPositiveInteger, patchifyArray, patchifyTensor, s
 
 /** Options of {@link WaveformTokenizer}. */
 export interface WaveformTokenizerOptions {
-  /** Samples per patch; default 128 (vatt-spec.md §1.2). */
+  /** Samples per patch; default 128 (docs/numerics.md §1.2). */
   patchSize?: number;
   /**
    * Fixed clip length in samples: longer waveforms are cropped (the first `numSamples` are kept), shorter ones
@@ -22,7 +22,7 @@ export interface WaveformTokens<P> {
 const OWNER = 'WaveformTokenizer';
 
 /**
- * Raw waveform -> VATT audio patches (vatt-spec.md §1.2, "WaT"): a waveform `[S]`, `[B, S]` or `[B, S, 1]` is cut
+ * Raw waveform -> VATT audio patches (docs/numerics.md §1.2, "WaT"): a waveform `[S]`, `[B, S]` or `[B, S, 1]` is cut
  * into non-overlapping segments of `patchSize` samples, `[B, S/patchSize, patchSize]`, which is what the
  * official `Conv1D(kernel = stride = 128)` (`waveform_to_patch`) multiplies by its kernel. Samples are used as
  * they are (VATT feeds float waveforms in [-1, 1]).

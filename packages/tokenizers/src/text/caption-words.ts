@@ -1,6 +1,6 @@
 /**
  * The POSIX `[[:punct:]]` class (ASCII punctuation), which DMVR's `WordTokenizer` deletes with
- * `tf.strings.regex_replace(s, '[[:punct:]]', '')` (vatt-spec.md §1.3).
+ * `tf.strings.regex_replace(s, '[[:punct:]]', '')` (docs/numerics.md §1.3).
  */
 const POSIX_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
 const WHITESPACE = /\s+/;

@@ -6,7 +6,7 @@ export const SPECIAL_TOKENS = ['<pad>', '<bos>', '<eos>', '<unk>'] as const;
 
 /**
  * A word vocabulary: word `i` has id `i` (one word per line in a vocabulary file, as DMVR's `howto100m_en.txt`).
- * It must contain `<pad>` with id 0 (VATT masks id 0 as padding, vatt-spec.md §1.3), `<bos>`, `<eos>` and `<unk>`;
+ * It must contain `<pad>` with id 0 (VATT masks id 0 as padding, docs/numerics.md §1.3), `<bos>`, `<eos>` and `<unk>`;
  * words are unique, lowercase and free of whitespace.
  *
  * @example
@@ -109,7 +109,7 @@ export class Vocabulary {
 
 /** Options of {@link buildVocabulary}. */
 export interface BuildVocabularyOptions {
-  /** Largest vocabulary size, special tokens included; default unlimited (VATT uses 2^16, vatt-spec.md §1.3). */
+  /** Largest vocabulary size, special tokens included; default unlimited (VATT uses 2^16, docs/numerics.md §1.3). */
   maxSize?: number;
   /** Smallest number of occurrences a word needs; default 1. */
   minCount?: number;

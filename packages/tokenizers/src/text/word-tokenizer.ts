@@ -4,7 +4,7 @@ import type { Vocabulary } from './vocabulary.js';
 
 /** Options of {@link WordTokenizer}. */
 export interface WordTokenizerOptions {
-  /** Ids per caption (pad or crop); default 16 (vatt-spec.md §1.3, `max_num_words`). */
+  /** Ids per caption (pad or crop); default 16 (docs/numerics.md §1.3, `max_num_words`). */
   maxLength?: number;
   /** Put `<bos>` first; default false (VATT's setting). */
   prependBos?: boolean;
@@ -18,7 +18,7 @@ export interface WordTokenizerOptions {
 }
 
 /**
- * Captions -> word ids, DMVR's `WordTokenizer` (vatt-spec.md §1.3): delete ASCII punctuation, lowercase, split
+ * Captions -> word ids, DMVR's `WordTokenizer` (docs/numerics.md §1.3): delete ASCII punctuation, lowercase, split
  * on whitespace ({@link captionWords}), look each word up (`<unk>` when absent), optionally add `<bos>`/`<eos>`,
  * then crop or pad with `<pad>` (id 0) to `maxLength`.
  *

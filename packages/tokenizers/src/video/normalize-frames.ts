@@ -15,7 +15,7 @@ function affineFor(inputRange: InputRange): [scale: number, offset: number] {
 }
 
 /**
- * Maps pixel values to [-1, 1] as VATT expects (vatt-spec.md §1.1: DMVR `normalize_image` with
+ * Maps pixel values to [-1, 1] as VATT expects (docs/numerics.md §1.1: DMVR `normalize_image` with
  * `zero_centering_image=True`, i.e. `x*2/255 - 1` for uint8 frames). A tensor comes back as a float32
  * tensor of the same shape; an array comes back as a new Float32Array. Values are not clipped.
  *

@@ -4,7 +4,7 @@ import { normalizeFrames, type InputRange } from './normalize-frames.js';
 
 /** Options of {@link VideoTokenizer}. */
 export interface VideoTokenizerOptions {
-  /** Voxel size `[t, h, w]`; default `[4, 16, 16]` (vatt-spec.md §1.1). */
+  /** Voxel size `[t, h, w]`; default `[4, 16, 16]` (docs/numerics.md §1.1). */
   patchSize?: readonly [number, number, number];
   /** Range of the incoming pixels; default `'uint8'` (0..255). */
   inputRange?: InputRange;
@@ -24,7 +24,7 @@ const AXES = ['frame count (T)', 'height (H)', 'width (W)'] as const;
 const PATCH_AXES = ['t', 'h', 'w'] as const;
 
 /**
- * Video frames -> VATT voxel patches (vatt-spec.md §1.1). Frames `[T, H, W, 3]` or `[B, T, H, W, 3]` are mapped
+ * Video frames -> VATT voxel patches (docs/numerics.md §1.1). Frames `[T, H, W, 3]` or `[B, T, H, W, 3]` are mapped
  * to [-1, 1] ({@link normalizeFrames}) and cut into non-overlapping `t x h x w` voxels, each flattened in
  * `(t, h, w, c)` order, tokens ordered time outermost, then height, then width — so `patches @ W + b` with
  * `W = voxel_to_patch/kernel` reshaped to `[t*h*w*3, d]` equals the official `Conv3D` (kernel = stride, valid).
