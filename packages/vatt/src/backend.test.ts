@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { webgpuAvailable } from '@vatt-testing/backends';
-import { BACKEND_CHOICES, setupBackend, type BackendChoice } from './backend.js';
+import { BACKEND_CHOICES, setupBackend, vulkanDriverMissing, type BackendChoice } from './backend.js';
 
 const webgpuTest = webgpuAvailable() ? test : test.skip;
 
@@ -10,7 +10,7 @@ describe('setupBackend', () => {
     expect(info.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(info.detail).toContain('tensorflow (tfjs-node not installed)');
-    expect(info.detail).toContain('webgpu (no hardware adapter)');
+    expect(info.detail).toMatch(/webgpu \((no hardware adapter|no Vulkan)/);
   });
 
   test('an explicit cpu activates the cpu backend', async () => {
@@ -42,5 +42,22 @@ describe('setupBackend', () => {
 
   test('an unknown backend name fails with the list of choices', async () => {
     await expect(setupBackend('cuda' as BackendChoice)).rejects.toThrow(`backend: unknown backend "cuda", expected one of ${BACKEND_CHOICES.join(', ')}`);
+  });
+
+  test('auto skips WebGPU quietly where Dawn would find no Vulkan driver (it prints native stack traces)', () => {
+    const probe = (files: string[], env: Record<string, string> = {}) => ({
+      env,
+      platform: 'linux',
+      exists: (f: string) => files.includes(f),
+      list: (d: string) => files.filter((f) => f.startsWith(`${d}/`)).map((f) => f.slice(d.length + 1)),
+    });
+    const lib = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
+    expect(vulkanDriverMissing(probe([]))).toBe('no Vulkan loader (libvulkan.so.1)');
+    expect(vulkanDriverMissing(probe([lib]))).toMatch(/^no Vulkan driver \(no ICD manifest/);
+    expect(vulkanDriverMissing(probe([lib, '/usr/share/vulkan/icd.d/radeon_icd.x86_64.json']))).toBeNull();
+    const swiftshader = '/usr/lib/chromium/vk_swiftshader_icd.json';
+    expect(vulkanDriverMissing(probe([lib, swiftshader], { VK_ICD_FILENAMES: swiftshader }))).toBeNull();
+    expect(vulkanDriverMissing(probe([lib], { VK_ICD_FILENAMES: swiftshader }))).toBe(`no Vulkan driver at VK_ICD_FILENAMES=${swiftshader}`);
+    expect(vulkanDriverMissing({ ...probe([]), platform: 'darwin' })).toBeNull(); // Metal, not Vulkan
   });
 });

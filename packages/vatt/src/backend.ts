@@ -39,6 +39,56 @@ async function tryTensorflow(): Promise<string | null> {
   return null;
 }
 
+/** What `vulkanDriverMissing` looks at: the environment and a file-existence test (injectable for tests). */
+export interface VulkanProbe {
+  env: Record<string, string | undefined>;
+  platform: string;
+  exists: (path: string) => boolean;
+  list: (dir: string) => string[];
+}
+
+/**
+ * Why Dawn would find no Vulkan driver on Linux (no `libvulkan.so.1`, or no ICD manifest where the Vulkan
+ * loader looks), or null when one may be there. Dawn reports a missing driver by printing errors and stack
+ * traces from native code straight to stderr, so `auto` checks first and skips WebGPU quietly.
+ */
+export function vulkanDriverMissing(p: VulkanProbe): string | null {
+  if (p.platform !== 'linux') return null;
+  const libDirs = [
+    ...(p.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib/aarch64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+    '/lib64',
+  ];
+  if (!libDirs.some((d) => p.exists(`${d}/libvulkan.so.1`))) return 'no Vulkan loader (libvulkan.so.1)';
+  const explicit = (p.env.VK_DRIVER_FILES ?? p.env.VK_ICD_FILENAMES ?? '').split(':').filter(Boolean);
+  if (explicit.length) return explicit.some((f) => p.exists(f)) ? null : `no Vulkan driver at VK_ICD_FILENAMES=${explicit.join(':')}`;
+  const dataDirs = (p.env.XDG_DATA_DIRS ?? '/usr/local/share:/usr/share').split(':').filter(Boolean);
+  const icdDirs = ['/etc/vulkan/icd.d', ...dataDirs.map((d) => `${d}/vulkan/icd.d`), `${p.env.HOME ?? ''}/.local/share/vulkan/icd.d`];
+  return icdDirs.some((d) => p.list(d).some((n) => n.endsWith('.json')))
+    ? null
+    : 'no Vulkan driver (no ICD manifest in /etc/vulkan/icd.d or /usr/share/vulkan/icd.d)';
+}
+
+async function nodeVulkanProbe(): Promise<VulkanProbe> {
+  const fs = await import('node:fs');
+  return {
+    env: process.env,
+    platform: process.platform,
+    exists: (f) => fs.existsSync(f),
+    list: (d) => {
+      try {
+        return fs.readdirSync(d);
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
 /** Sets up WebGPU. In Node this needs the `webgpu` package (Dawn) and a Vulkan/Metal/D3D12 driver. */
 async function tryWebGpu(allowSoftware: boolean): Promise<string | null> {
   interface AdapterInfo {
@@ -134,9 +184,10 @@ export async function setupBackend(choice: BackendChoice = 'auto'): Promise<Back
   const pkg = await tryTensorflow();
   if (pkg) return { name: 'tensorflow', detail: pkg };
   skipped.push('tensorflow (tfjs-node not installed)');
-  const adapter = await tryWebGpu(false).catch(() => null);
+  const noDriver = isNode ? vulkanDriverMissing(await nodeVulkanProbe()) : null;
+  const adapter = noDriver ? null : await tryWebGpu(false).catch(() => null);
   if (adapter) return { name: 'webgpu', detail: adapter };
-  skipped.push('webgpu (no hardware adapter)');
+  skipped.push(`webgpu (${noDriver ?? 'no hardware adapter'})`);
   if (await tryWasm()) return { name: 'wasm', detail: `WebAssembly; skipped ${skipped.join(', ')}` };
   skipped.push('wasm');
   if (await tryCpu()) return { name: 'cpu', detail: `plain JavaScript; skipped ${skipped.join(', ')}` };
