@@ -8,8 +8,14 @@
  * import { VATT, VattPreprocessor, encodeText, encodeVideo, similarity } from 'vatt/browser';
  */
 export const VERSION = '0.1.0';
+
+// Experiment configs: presets as data, validation, overrides, the model they build.
+export * from './config/index.js';
+
+// The model and its preprocessing.
 export {
   VATT,
+  candidatesPerClip,
   type VideoEmbeddings,
   type AudioEmbeddings,
   type TextEmbeddings,
@@ -17,7 +23,7 @@ export {
   type PretrainEmbeddings,
   type LossTerms,
 } from './model/vatt.js';
-export * from './config/index.js';
+export { FacHead, DEFAULT_FAC_HEAD, type FacHeadConfig } from './model/fac-head.js';
 export { VattPreprocessor } from './model/preprocess.js';
 export {
   encodeVideo,
@@ -33,6 +39,9 @@ export {
 } from './model/encode.js';
 export { vattFromCheckpoint, loadVattFrom, type LoadedVatt } from './model/from-checkpoint.js';
 export { CHECKPOINT_FORMAT, checkpointToArtifacts, checkpointFromArtifacts, type CheckpointData } from './checkpoint/format.js';
-export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
+
+// Data and evaluation that need no files.
+export { embeddedSplits, embeddedDatasetFor, type EmbeddedSplits } from './data/embedded.js';
+export { candidateCaptions, type Clip, type ClipDataset } from './data/clips.js';
+export { epochOrder, batchIndices } from './data/order.js';
 export { retrievalRanks, retrievalMetrics, type RetrievalMetrics } from './eval/retrieval.js';
-export type { Clip, ClipDataset } from './data/clips.js';

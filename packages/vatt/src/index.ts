@@ -1,40 +1,14 @@
-export const VERSION = '0.1.0';
+/**
+ * `vatt`: everything in `vatt/browser` (the model, configs, preprocessing, encoding, the checkpoint format)
+ * plus what needs Node: checkpoint directories, training, worker threads, data sources on disk, evaluation
+ * commands, plots and backend selection.
+ */
+export * from './browser.js';
 
-// Experiment configs: presets as data, validation, overrides, the model they build.
-export * from './config/index.js';
-
-// The model and its preprocessing.
-export {
-  VATT,
-  candidatesPerClip,
-  type VideoEmbeddings,
-  type AudioEmbeddings,
-  type TextEmbeddings,
-  type PretrainBatch,
-  type PretrainEmbeddings,
-  type LossTerms,
-} from './model/vatt.js';
-export { FacHead, DEFAULT_FAC_HEAD, type FacHeadConfig } from './model/fac-head.js';
-export { VattPreprocessor } from './model/preprocess.js';
-export {
-  encodeVideo,
-  encodeAudio,
-  encodeText,
-  similarity,
-  l2NormalizeRows,
-  type EncodeOptions,
-  type Matrix,
-  type EncodedVideo,
-  type EncodedAudio,
-  type EncodedText,
-} from './model/encode.js';
-export { vattFromCheckpoint, loadVattFrom, type LoadedVatt } from './model/from-checkpoint.js';
-export { loadVatt } from './model/load.js';
-
-// Checkpoints: the format (browser-safe) and the Node store.
-export { CHECKPOINT_FORMAT, checkpointToArtifacts, checkpointFromArtifacts, type CheckpointData } from './checkpoint/format.js';
+// Checkpoint directories (Node).
 export { saveCheckpoint, loadCheckpoint, readCheckpointInfo, CheckpointManager } from './checkpoint/store.js';
 export { fileHandler, registerFileRouter, saveArtifacts, loadArtifacts } from './checkpoint/file-handler.js';
+export { loadVatt } from './model/load.js';
 
 // Training: the step engine, the gradient cache, the run loop, pretraining.
 export { learningRateAt, CODE_PRETRAIN_SCHEDULE, PAPER_PRETRAIN_SCHEDULE, type ScheduleConfig } from './train/schedule.js';
@@ -56,14 +30,10 @@ export {
 } from './train/pretrain.js';
 export * from './parallel/index.js';
 
-// Data for training and evaluation.
-export { embeddedSplits, type EmbeddedSplits } from './data/embedded.js';
+// Data sources on disk.
 export { readSource, evaluationClips, clipConfigFor, loaderBatches, pretrainBatchFromLoader, type SourceInfo } from './data/sources.js';
-export { candidateCaptions, type Clip, type ClipDataset } from './data/clips.js';
-export { epochOrder, batchIndices } from './data/order.js';
 
 // Evaluation, fine-tuning, plots, backends.
-export { retrievalRanks, retrievalMetrics, type RetrievalMetrics } from './eval/retrieval.js';
 export { zeroShotRetrieval, formatZeroShot, type ZeroShotReport } from './eval/zero-shot.js';
 export * from './eval/metrics.js';
 export * from './eval/multi-caption.js';

@@ -19,7 +19,7 @@ import { loadVatt } from '../model/load.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { AudioClassifier, VideoClassifier } from '../finetune/classifier.js';
 import { evaluateClassifier, finetuneClassifier } from '../finetune/finetune.js';
-import { loadLabelledSource, type EmbeddedLabel, type LabelledSource, type Modality } from '../finetune/sources.js';
+import { EMBEDDED_LABELS, loadLabelledSource, type EmbeddedLabel, type LabelledSource, type Modality } from '../finetune/sources.js';
 
 import { backendOption, float, int, out, resolveCheckpoint, writeJsonAtomic } from './args.js';
 
@@ -251,7 +251,7 @@ function commonOptions(c: Command): Command {
         'images per class',
       'embedded',
     )
-    .addOption(new Option('--label <attribute>', 'embedded data: the attribute to classify').choices(['color', 'shape', 'motion']).default('shape'))
+    .addOption(new Option('--label <attribute>', 'embedded data: the attribute to classify').choices(Object.keys(EMBEDDED_LABELS)).default('shape'))
     .addOption(
       new Option('--modality <tower>', 'embedded data: the tower to evaluate (directories: from the file kind)').choices(['video', 'audio']).default('video'),
     )

@@ -13,11 +13,12 @@ import type { LoadedVatt } from '../model/from-checkpoint.js';
 import { loadVatt } from '../model/load.js';
 import { similarityPlot, trainingCurvesPlot, tsnePlot } from '../plot/plots.js';
 import { writePlot } from '../plot/write.js';
+import { EMBEDDED_LABELS, type EmbeddedLabel } from '../finetune/sources.js';
 import type { PretrainState } from '../train/pretrain.js';
 
 /** The attributes of an embedded clip that `plot tsne --label` can colour by. */
-export const TSNE_LABELS = ['color', 'shape', 'motion'] as const;
-export type TsneLabel = (typeof TSNE_LABELS)[number];
+export const TSNE_LABELS = Object.keys(EMBEDDED_LABELS) as EmbeddedLabel[];
+export type TsneLabel = EmbeddedLabel;
 
 interface PlotOptions {
   out?: string;

@@ -1,6 +1,6 @@
 /** The embedded dataset of `@vatt/data` as training and held-out clips at the model's preprocessing size. */
 import { EmbeddedDataset, type EmbeddedClip } from '@vatt/data/embedded';
-import type { PreprocessingConfig } from '../config/index.js';
+import type { PreprocessingConfig } from '../config/experiment.js';
 import type { Clip, ClipDataset } from './clips.js';
 
 export interface EmbeddedSplits {
@@ -18,9 +18,13 @@ const toClip = (c: EmbeddedClip): Clip => ({
   label: `${c.attributes.color} ${c.attributes.shape} ${c.attributes.motion}`,
 });
 
-/** Generates the embedded dataset for `pre` (frames, size, sample rate, clip length) from `seed`. */
-export function embeddedSplits(pre: PreprocessingConfig, seed: number, options: { trainVariants?: number; heldoutCombinations?: number } = {}): EmbeddedSplits {
-  const dataset = new EmbeddedDataset({
+/** The embedded dataset at the size `pre` describes (frames, frame size, fps, sample rate, clip length, captions per clip). */
+export function embeddedDatasetFor(
+  pre: PreprocessingConfig,
+  seed: number,
+  options: { trainVariants?: number; heldoutCombinations?: number } = {},
+): EmbeddedDataset {
+  return new EmbeddedDataset({
     seed,
     frames: pre.video.frames,
     height: pre.video.height,
@@ -31,6 +35,11 @@ export function embeddedSplits(pre: PreprocessingConfig, seed: number, options: 
     numCandidates: pre.text.numCandidates,
     ...options,
   });
+}
+
+/** The embedded dataset for `pre` from `seed`, as training clips, held-out clips and its vocabulary. */
+export function embeddedSplits(pre: PreprocessingConfig, seed: number, options: { trainVariants?: number; heldoutCombinations?: number } = {}): EmbeddedSplits {
+  const dataset = embeddedDatasetFor(pre, seed, options);
   const train = dataset.train.map(toClip);
   return { train: { size: train.length, clip: (i) => train[i] }, heldout: dataset.heldout.map(toClip), vocab: [...dataset.vocab], dataset };
 }

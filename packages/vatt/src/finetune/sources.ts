@@ -13,7 +13,8 @@
  * Samples whose media file is missing are skipped and counted (Kinetics sets always miss some).
  */
 import { existsSync } from 'node:fs';
-import { COLORS, decodeAudio, decodeVideo, EmbeddedDataset, MOTIONS, openDataset, SHAPES, type OpenedDataset, type Sample } from '@vatt/data';
+import { COLORS, decodeAudio, decodeVideo, MOTIONS, openDataset, SHAPES, type OpenedDataset, type Sample } from '@vatt/data';
+import { embeddedDatasetFor } from '../data/embedded.js';
 import type { PreprocessingConfig } from '../config/experiment.js';
 import type { ClassificationExample } from './finetune.js';
 import { audioWindows, multiViewClips, tileImage } from './views.js';
@@ -71,16 +72,7 @@ function embeddedSource(pre: PreprocessingConfig, opts: SourceOptions): Labelled
   if (!classes) throw new Error(`--label must be one of ${Object.keys(EMBEDDED_LABELS).join(', ')}, got "${label}"`);
   const modality = opts.modality ?? 'video';
   if (modality !== 'video' && modality !== 'audio') throw new Error(`--modality must be video or audio, got "${modality as string}"`);
-  const d = new EmbeddedDataset({
-    seed: opts.seed ?? 0,
-    frames: pre.video.frames,
-    height: pre.video.height,
-    width: pre.video.width,
-    fps: pre.video.fps,
-    sampleRate: pre.audio.sampleRate,
-    samples: pre.audio.samples,
-    numCandidates: pre.text.numCandidates,
-  });
+  const d = embeddedDatasetFor(pre, opts.seed ?? 0);
   const toExample = (c: (typeof d.train)[number]): ClassificationExample => ({
     views: [modality === 'video' ? c.video : c.audio],
     label: classes.indexOf(c.attributes[label]),
