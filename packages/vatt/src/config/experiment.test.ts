@@ -58,9 +58,15 @@ describe('experiment configs', () => {
     expect(message).toMatch(/model\.video\.numLayer: unknown field/);
     expect(message).toMatch(/training\.batchSize: Too small: expected number to be >=2/);
     expect(message).toMatch(/training\.steps: Invalid input: expected number, received string/);
-    expect(() => applyOverrides(tiny, ['preprocessing.video.width=30'])).toThrow(/preprocessing\.video\.width: 30 is not a multiple of preprocessing\.video\.patchSize\[2\] = 8/);
-    expect(() => applyOverrides(tiny, ['preprocessing.audio.samples=4000'])).toThrow(/preprocessing\.audio\.samples: 4000 is not a multiple of preprocessing\.audio\.patchSize = 128/);
-    expect(() => applyOverrides(getExperiment('tiny-ma'), ['model.audio.dModel=32'])).toThrow(/model\.audio\.dModel: 32 must equal model\.video\.dModel \(64\)/);
+    expect(() => applyOverrides(tiny, ['preprocessing.video.width=30'])).toThrow(
+      /preprocessing\.video\.width: 30 is not a multiple of preprocessing\.video\.patchSize\[2\] = 8/,
+    );
+    expect(() => applyOverrides(tiny, ['preprocessing.audio.samples=4000'])).toThrow(
+      /preprocessing\.audio\.samples: 4000 is not a multiple of preprocessing\.audio\.patchSize = 128/,
+    );
+    expect(() => applyOverrides(getExperiment('tiny-ma'), ['model.audio.dModel=32'])).toThrow(
+      /model\.audio\.dModel: 32 must equal model\.video\.dModel \(64\)/,
+    );
     expect(() => applyOverrides(tiny, ['model.video={"numLayers":2}'])).toThrow(/model\.video: give "size" .* or "dModel"/);
     expect(() => applyOverrides(tiny, ['training'])).toThrow(/--set training: expected key=value/);
     expect(() => applyOverrides(tiny, ['training.steps.x=1'])).toThrow(/training\.steps is not a section of the config/);
@@ -71,9 +77,9 @@ describe('experiment configs', () => {
     expect(() => checkGeometry(model, { ...preprocessing, video: { ...preprocessing.video, height: 64 } }, 'ckpt')).toThrow(
       /ckpt: the model and its preprocessing disagree:\n\s+model video\.input\.height = 32 but preprocessing\.video\.height = 64/,
     );
-    expect(() => checkGeometry(model, { ...preprocessing, audio: { ...preprocessing.audio, spectrogram: getPreset('tiny-spt').preprocessing.audio.spectrogram } })).toThrow(
-      /waveform patches but preprocessing\.audio\.spectrogram is set/,
-    );
+    expect(() =>
+      checkGeometry(model, { ...preprocessing, audio: { ...preprocessing.audio, spectrogram: getPreset('tiny-spt').preprocessing.audio.spectrogram } }),
+    ).toThrow(/waveform patches but preprocessing\.audio\.spectrogram is set/);
   });
 
   test('configDifferences lists the dotted paths that differ', () => {
