@@ -8,7 +8,8 @@
  *   (`youcookii_annotations_trainval.json`), videos beside them or in `videos/`;
  * - the labelled benchmarks: ESC-50 (`meta/esc50.csv`), UCF101 (`ucfTrainTestlist/`), HMDB51
  *   (`testTrainMulti_7030_splits/` or `splits/`), Kinetics (`train.csv` + `validate.csv` / `val.csv`);
- * - a folder with one sub-folder per class of audio files or images.
+ * - a folder with one sub-folder per class of audio files or images;
+ * - any other folder of video files (a user's own collection, searched through): one sample per file, no captions.
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -23,7 +24,7 @@ import { readMsrVtt } from './msrvtt.js';
 import type { Sample } from './sample.js';
 import { readYouCook2 } from './youcook2.js';
 
-export type DatasetKind = 'manifest' | 'howto100m' | 'msrvtt' | 'youcook2' | 'esc50' | 'ucf101' | 'hmdb51' | 'kinetics' | 'class-folders';
+export type DatasetKind = 'manifest' | 'howto100m' | 'msrvtt' | 'youcook2' | 'esc50' | 'ucf101' | 'hmdb51' | 'kinetics' | 'class-folders' | 'media-folder';
 
 /** What `openDataset` found. */
 export interface OpenedDataset {
@@ -54,6 +55,7 @@ export interface OpenDatasetOptions {
 
 const AUDIO_EXT = /\.(wav|flac|ogg|oga|mp3|m4a|aac|opus)$/i;
 const IMAGE_EXT = /\.(png|jpe?g|bmp|gif|webp)$/i;
+const VIDEO_EXT = /\.(mp4|m4v|mov|mkv|webm|avi|mpe?g|ogv|flv|wmv|3gp|ts)$/i;
 const HMDB_SPLIT_DIRS = ['testTrainMulti_7030_splits', 'splits'];
 const MSRVTT_FILE = /videodatainfo\.json$|^MSRVTT_data\.json$/;
 
@@ -96,7 +98,9 @@ export async function openDataset(source: string, opts: OpenDatasetOptions = {})
   if (msr) return msrvtt(path.join(dir, msr), dir);
   if (names.includes('youcookii_annotations_trainval.json')) {
     const annotations = path.join(dir, 'youcookii_annotations_trainval.json');
-    const [train, test] = await Promise.all((['training', 'validation'] as const).map((subset) => readYouCook2({ annotations, videoRoot: videoRootOf(dir), subset })));
+    const [train, test] = await Promise.all(
+      (['training', 'validation'] as const).map((subset) => readYouCook2({ annotations, videoRoot: videoRootOf(dir), subset })),
+    );
     return { kind: 'youcook2', description: `YouCook2 in ${dir} (training / validation)`, train, test };
   }
   if (existsSync(path.join(dir, 'meta', 'esc50.csv'))) return esc50(dir, opts);
@@ -111,7 +115,12 @@ export async function openDataset(source: string, opts: OpenDatasetOptions = {})
     const split = checkSplit(opts.split, 3, 'HMDB51') as 1 | 2 | 3;
     const read = await readHmdb51Split({ splitDir: path.join(dir, hmdb), videoRoot: dir, split });
     const all = [...read.train, ...read.test].map((s) => String(s.label));
-    return { kind: 'hmdb51', description: `HMDB51 in ${dir}, split ${split}`, ...indexLabels(read.train, read.test, [...new Set(all)].sort()), modality: 'video' };
+    return {
+      kind: 'hmdb51',
+      description: `HMDB51 in ${dir}, split ${split}`,
+      ...indexLabels(read.train, read.test, [...new Set(all)].sort()),
+      modality: 'video',
+    };
   }
   const valCsv = ['validate.csv', 'val.csv'].map((f) => path.join(dir, f)).find((f) => existsSync(f));
   if (names.includes('train.csv') && valCsv) return kinetics(dir, valCsv);
@@ -119,9 +128,14 @@ export async function openDataset(source: string, opts: OpenDatasetOptions = {})
   if (jsonl) return manifest(path.join(dir, jsonl));
   const folders = await classFolders(dir, opts);
   if (folders) return folders;
+  const videos = (await walk(dir)).filter((f) => VIDEO_EXT.test(f)).sort();
+  if (videos.length) {
+    const samples = videos.map((video) => ({ id: path.relative(dir, video), video }));
+    return { kind: 'media-folder', description: `${dir}: ${videos.length} video files`, train: samples, test: samples };
+  }
   throw new Error(
     `--data ${dir}: no recognised layout (a *.jsonl manifest, caption.json, *videodatainfo.json, youcookii_annotations_trainval.json, ` +
-      'meta/esc50.csv, ucfTrainTestlist/, testTrainMulti_7030_splits/, train.csv + validate.csv, or one folder of audio files or images per class)',
+      'meta/esc50.csv, ucfTrainTestlist/, testTrainMulti_7030_splits/, train.csv + validate.csv, one folder of audio files or images per class, or video files)',
   );
 }
 
