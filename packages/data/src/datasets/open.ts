@@ -135,7 +135,8 @@ export async function openDataset(source: string, opts: OpenDatasetOptions = {})
   }
   throw new Error(
     `--data ${dir}: no recognised layout (a *.jsonl manifest, caption.json, *videodatainfo.json, youcookii_annotations_trainval.json, ` +
-      'meta/esc50.csv, ucfTrainTestlist/, testTrainMulti_7030_splits/, train.csv + validate.csv, one folder of audio files or images per class, or video files)',
+      'meta/esc50.csv, ucfTrainTestlist/, testTrainMulti_7030_splits/, train.csv + validate.csv, ' +
+      'one folder of audio files or images per class, or video files)',
   );
 }
 
