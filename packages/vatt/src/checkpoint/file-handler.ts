@@ -28,6 +28,20 @@ async function writeFileSynced(file: string, data: string | Uint8Array): Promise
   }
 }
 
+/**
+ * Flushes a directory's entries (the renames in it) to disk, so a power loss after a save cannot bring back
+ * the old state. Windows cannot open a directory for this; its renames are journaled.
+ */
+export async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const dh = await fs.open(dir, 'r');
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
 /** Writes `artifacts` into directory `dir` atomically (temp dir + rename). */
 export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts, shardBytes = DEFAULT_SHARD_BYTES): Promise<tf.io.SaveResult> {
   const target = path.resolve(dir);
@@ -66,6 +80,7 @@ export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     await fs.rename(tmp, target);
+    await syncDirectory(path.dirname(target));
     if (hadOld) await fs.rm(old, { recursive: true, force: true });
   } catch (e) {
     await fs.rm(tmp, { recursive: true, force: true });
@@ -78,6 +93,28 @@ export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts
       weightDataBytes: toArrayBuffer(artifacts.weightData).byteLength,
     },
   };
+}
+
+/**
+ * The file of weight shard `p` listed in `file`: a relative path that stays inside the checkpoint directory
+ * `root` (no absolute path, no `..`, no symbolic link pointing out), so a tampered model.json cannot make us
+ * read bytes from elsewhere.
+ */
+async function confinedShard(root: string, p: unknown, file: string): Promise<string> {
+  if (typeof p !== 'string' || !p || path.isAbsolute(p) || p.split(/[\\/]/).includes('..')) {
+    throw new Error(`checkpoint: ${file} lists weight shard ${JSON.stringify(p)}: a shard must be a file name inside the checkpoint directory`);
+  }
+  const shard = path.join(root, p);
+  let real: string;
+  try {
+    real = await fs.realpath(shard);
+  } catch (e) {
+    throw new Error(`checkpoint: missing weight shard ${shard} listed in ${file}`, { cause: e });
+  }
+  const rel = path.relative(root, real);
+  if (rel.startsWith('..') || path.isAbsolute(rel))
+    throw new Error(`checkpoint: weight shard ${shard} listed in ${file} leads outside the checkpoint directory (to ${real})`);
+  return real;
 }
 
 /** Reads a directory written by `saveArtifacts` (or any tf.io model.json + shards). */
@@ -98,9 +135,10 @@ export async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
   if (!Array.isArray(json.weightsManifest)) throw new Error(`checkpoint: ${file} has no weightsManifest`);
   const buffers: ArrayBuffer[] = [];
   const specs: tf.io.WeightsManifestEntry[] = [];
+  const root = await fs.realpath(dir);
   for (const group of json.weightsManifest) {
     for (const p of group.paths) {
-      const shard = path.join(dir, p);
+      const shard = await confinedShard(root, p, file);
       let buf: Buffer;
       try {
         buf = await fs.readFile(shard);

@@ -46,6 +46,41 @@ export async function checkpointToArtifacts(data: CheckpointData): Promise<tf.io
   };
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
+
+/**
+ * Checks the weight bytes against every spec before decoding: a known dtype, a shape of whole numbers, the
+ * byte size each tensor needs (a short shard names the first tensor it cuts, trailing bytes are refused),
+ * and finite values (a NaN or infinite weight is a damaged checkpoint, not a model).
+ */
+export function checkWeightData(specs: readonly tf.io.WeightsManifestEntry[], data: ArrayBuffer, source: string): void {
+  let offset = 0;
+  for (const spec of specs) {
+    const where = `checkpoint: ${source}: weight "${spec.name}"`;
+    const bytes = DTYPE_BYTES[spec.dtype];
+    if (!bytes) throw new Error(`${where} has dtype "${spec.dtype}", expected ${Object.keys(DTYPE_BYTES).join(', ')}`);
+    if (spec.quantization) throw new Error(`${where} is quantized; VATT checkpoints hold full-precision weights`);
+    if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+      throw new Error(`${where} has shape ${JSON.stringify(spec.shape)}, expected whole numbers`);
+    }
+    const size = spec.shape.reduce((a, b) => a * b, 1) * bytes;
+    if (offset + size > data.byteLength) {
+      throw new Error(
+        `${where} [${spec.shape}] ${spec.dtype} needs bytes ${offset}-${offset + size}, but the shards hold ${data.byteLength} (truncated or missing shard?)`,
+      );
+    }
+    if (spec.dtype === 'float32') {
+      const values = offset % 4 === 0 ? new Float32Array(data, offset, size / 4) : new Float32Array(data.slice(offset, offset + size));
+      for (let i = 0; i < values.length; i++) {
+        if (!Number.isFinite(values[i])) throw new Error(`${where} holds ${values[i]} at element ${i}: the checkpoint is damaged`);
+      }
+    }
+    offset += size;
+  }
+  if (offset !== data.byteLength)
+    throw new Error(`checkpoint: ${source}: the shards hold ${data.byteLength - offset} bytes after the last weight (${offset} expected in all)`);
+}
+
 /** A checkpoint from tf.io artifacts (`source` names where they came from in errors). The caller owns the tensors. */
 export function checkpointFromArtifacts<Cfg = unknown, Pre = unknown, Train = unknown>(
   a: tf.io.ModelArtifacts,
@@ -54,7 +89,9 @@ export function checkpointFromArtifacts<Cfg = unknown, Pre = unknown, Train = un
   if (a.format !== CHECKPOINT_FORMAT) throw new Error(`checkpoint: ${source} has format "${a.format}", expected "${CHECKPOINT_FORMAT}"`);
   const topo = a.modelTopology as { class?: string; config?: Cfg } | undefined;
   if (!topo || topo.class !== 'VATT' || !topo.config) throw new Error(`checkpoint: ${source} has no VATT model config`);
-  const all = tf.io.decodeWeights(a.weightData ?? new ArrayBuffer(0), a.weightSpecs ?? []);
+  const data = tf.io.CompositeArrayBuffer.join(a.weightData ?? new ArrayBuffer(0));
+  checkWeightData(a.weightSpecs ?? [], data, source);
+  const all = tf.io.decodeWeights(data, a.weightSpecs ?? []);
   const weights: tf.NamedTensorMap = {};
   const optimizer: tf.NamedTensorMap = {};
   for (const [k, v] of Object.entries(all)) {

@@ -72,6 +72,57 @@ describe('checkpoints', () => {
     w.a.dispose();
   });
 
+  test('a tampered model.json cannot read outside the checkpoint, and every weight spec is checked', async () => {
+    const p = path.join(dir, 'tampered');
+    const weights = { 'video/a': tf.tensor1d([1, 2, 3]), 'video/b': tf.tensor2d([[4, 5]]) };
+    await saveCheckpoint(p, { modelConfig: {}, preprocessing: {}, weights });
+    const json = JSON.parse(await fs.readFile(path.join(p, 'model.json'), 'utf8'));
+    const write = (j: unknown) => fs.writeFile(path.join(p, 'model.json'), JSON.stringify(j));
+    const shard = json.weightsManifest[0].paths[0];
+    const withPath = (p0: string) => ({ ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: [p0] }] });
+    // Paths that leave the directory: `..`, absolute, a symbolic link pointing out.
+    await fs.copyFile(path.join(p, shard), path.join(dir, 'outside.bin'));
+    await write(withPath('../outside.bin'));
+    await expect(loadCheckpoint(p)).rejects.toThrow(/lists weight shard "\.\.\/outside\.bin": a shard must be a file name inside the checkpoint directory/);
+    await write(withPath(path.join(dir, 'outside.bin')));
+    await expect(loadCheckpoint(p)).rejects.toThrow(/a shard must be a file name inside the checkpoint directory/);
+    await fs.symlink(path.join(dir, 'outside.bin'), path.join(p, 'link.bin'));
+    await write(withPath('link.bin'));
+    await expect(loadCheckpoint(p)).rejects.toThrow(/weight shard .*link\.bin .* leads outside the checkpoint directory/);
+    // Sizes against the specs, with the manifest's own total left out: trailing bytes, a short shard, a wrong dtype.
+    const { weightDataBytes: _total, ...noTotal } = json;
+    await write(noTotal);
+    await fs.appendFile(path.join(p, shard), Buffer.alloc(8));
+    await expect(loadCheckpoint(p)).rejects.toThrow(/the shards hold 8 bytes after the last weight \(20 expected in all\)/);
+    await fs.truncate(path.join(p, shard), 16);
+    await expect(loadCheckpoint(p)).rejects.toThrow(/weight "video\/b" \[1,2\] float32 needs bytes 12-20, but the shards hold 16/);
+    await fs.truncate(path.join(p, shard), 20);
+    const specs = json.weightsManifest[0].weights;
+    await write({ ...noTotal, weightsManifest: [{ ...json.weightsManifest[0], weights: [{ ...specs[0], dtype: 'float64' }, specs[1]] }] });
+    await expect(loadCheckpoint(p)).rejects.toThrow(/weight "video\/a" has dtype "float64", expected float32, int32, bool/);
+    // A NaN weight is a damaged checkpoint.
+    await write(json);
+    const bytes = await fs.readFile(path.join(p, shard));
+    new DataView(bytes.buffer, bytes.byteOffset).setFloat32(4, NaN, true);
+    await fs.writeFile(path.join(p, shard), bytes);
+    await expect(loadCheckpoint(p)).rejects.toThrow(/weight "video\/a" holds NaN at element 1: the checkpoint is damaged/);
+    tf.dispose(Object.values(weights));
+  });
+
+  test('a save removes leftovers of dead processes only: another live process may be saving beside it', async () => {
+    const m = new CheckpointManager(dir, 2);
+    const w = { a: tf.scalar(1) };
+    const dead = path.join(dir, 'ckpt-00000005.tmp-999999-abc'); // no process 999999
+    const live = path.join(dir, `ckpt-00000006.tmp-${process.ppid}-abc`); // our parent is alive
+    await fs.mkdir(dead);
+    await fs.mkdir(live);
+    await m.save(10, { modelConfig: {}, preprocessing: {}, weights: w });
+    const names = await fs.readdir(dir);
+    expect(names).not.toContain(path.basename(dead));
+    expect(names).toContain(path.basename(live));
+    w.a.dispose();
+  });
+
   test('a file:// URL works through tf.io routers', async () => {
     registerFileRouter();
     const handlers = tf.io.getSaveHandlers(`file://${path.join(dir, 'r')}`);

@@ -42,6 +42,16 @@ export async function loadCheckpoint<Cfg = unknown, Pre = unknown, Train = unkno
 
 const CKPT_RE = /^ckpt-(\d+)$/;
 
+/** Whether a process with this id runs (signal 0 tests without signalling; EPERM: it runs as another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Keeps numbered checkpoints `ckpt-<step>` in one directory, the newest `keep` of them. */
 export class CheckpointManager {
   constructor(
@@ -91,8 +101,10 @@ export class CheckpointManager {
     await saveCheckpoint(p, data);
     const all = await this.list();
     for (const old of all.slice(0, Math.max(0, all.length - this.keep))) await fs.rm(old.path, { recursive: true, force: true });
+    // Leftovers of interrupted saves: only those of processes that are gone (another live process may be saving).
     for (const n of await fs.readdir(this.dir)) {
-      if (/\.(tmp|old)-\d+-/.test(n) && !n.includes(`-${process.pid}-`)) await fs.rm(path.join(this.dir, n), { recursive: true, force: true });
+      const m = /\.(?:tmp|old)-(\d+)-/.exec(n);
+      if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) await fs.rm(path.join(this.dir, n), { recursive: true, force: true });
     }
     return p;
   }
