@@ -58,14 +58,16 @@ export function buildCli(): Command {
   return program;
 }
 
-// Installed, the bin is a symlink (node_modules/.bin/vatt): match the file it points to.
-const entryFile = (f: string) => (existsSync(f) ? realpathSync(f) : f);
-const isEntry = typeof process !== 'undefined' && process.argv[1] && /cli\.(c?js|ts)$/.test(entryFile(process.argv[1]));
-if (isEntry) {
-  buildCli()
-    .parseAsync(process.argv)
-    .catch((e: Error) => {
-      process.stderr.write(`vatt: ${e.message}\n`);
-      process.exit(1);
-    });
+/** Runs the CLI on `argv` (`process.argv`); a failure prints `vatt: <message>` and exits with 1. */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildCli().parseAsync(argv);
+  } catch (e) {
+    process.stderr.write(`vatt: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
 }
+
+// `node dist/cli.js ...` runs it directly; the `vatt` bin (bin/vatt.js) calls runCli.
+const entryFile = (f: string) => (existsSync(f) ? realpathSync(f) : f);
+if (typeof process !== 'undefined' && process.argv[1] && /cli\.(c?js|ts)$/.test(entryFile(process.argv[1]))) void runCli(process.argv);
