@@ -1,13 +1,24 @@
 /**
  * Parity with scripts/golden/losses.py (float64 torch: the published formulas and torch autograd).
- * Losses and gradients w.r.t. the raw embeddings agree to <= 1e-5 on every backend.
+ * Losses and gradients w.r.t. the raw embeddings agree within a per-backend bound, about 3x what each
+ * backend measures (float32 against float64), as the README's parity table states.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { forEachBackend, maxAbsDiff, testBackends, type TestBackend } from '@vatt-testing/backends';
 import { milNce, milNcePerSample, nce, symmetricInfoNce, vattPretrainLoss, vattPretrainLossTerms } from '../src/index.js';
 import { golden, toTensor, type GoldenMilNceCase, type GoldenTensor } from './golden.js';
 
-const TOLERANCE = 1e-5;
+// Measured: cpu 6.2e-7, wasm 1.3e-6, webgpu (SwiftShader) 5.8e-7.
+const BOUNDS: Record<string, number> = { cpu: 2e-6, wasm: 4e-6, webgpu: 2e-6 };
+const worst: Record<string, number> = {};
+afterAll(() => console.log(`worst abs error vs float64 torch: ${JSON.stringify(worst)}`));
+
+/** Asserts `err` is within the current backend's bound, and records it. */
+function expectClose(err: number): void {
+  const b = tf.getBackend();
+  worst[b] = Math.max(worst[b] ?? 0, err);
+  expect(err).toBeLessThanOrEqual(BOUNDS[b]);
+}
 
 /** Value and gradients of `loss` at the golden inputs, compared with the golden ones. */
 async function expectLossAndGradients(
@@ -18,10 +29,10 @@ async function expectLossAndGradients(
 ): Promise<void> {
   const tensors = inputs.map(toTensor);
   const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => loss(...(xs as tf.Tensor2D[])))(tensors);
-  expect(Math.abs((await value.data())[0] - expectedLoss)).toBeLessThanOrEqual(TOLERANCE);
+  expectClose(Math.abs((await value.data())[0] - expectedLoss));
   for (let i = 0; i < grads.length; i++) {
     expect(grads[i].shape).toEqual(expectedGrads[i].shape);
-    expect(maxAbsDiff(await grads[i].data(), expectedGrads[i].data)).toBeLessThanOrEqual(TOLERANCE);
+    expectClose(maxAbsDiff(await grads[i].data(), expectedGrads[i].data));
   }
   tf.dispose([value, ...grads, ...tensors]);
 }
@@ -57,7 +68,7 @@ function goldenSuite(backend: TestBackend) {
           textMask: c.textMask ?? undefined,
           videoMask: c.videoMask ?? undefined,
         });
-        expect(maxAbsDiff(await perSample.data(), c.perSample)).toBeLessThanOrEqual(TOLERANCE);
+        expectClose(maxAbsDiff(await perSample.data(), c.perSample));
         tf.dispose([video, text, perSample]);
       }
     });
@@ -98,10 +109,10 @@ function goldenSuite(backend: TestBackend) {
       const code = vattPretrainLossTerms({ videoVa, audioVa, videoVt, textVt, ...options });
       const paper = vattPretrainLoss({ videoVa, audioVa, videoVt, textVt, ...options, paperWeighting: true });
       const [va, vt, total, paperTotal] = await Promise.all([code.lossVa, code.lossVt, code.total, paper].map(async (t) => (await t.data())[0]));
-      expect(Math.abs(va - p.videoAudio)).toBeLessThanOrEqual(TOLERANCE);
-      expect(Math.abs(vt - p.videoText)).toBeLessThanOrEqual(TOLERANCE);
-      expect(Math.abs(total - p.codeTotal)).toBeLessThanOrEqual(TOLERANCE);
-      expect(Math.abs(paperTotal - p.paperTotal)).toBeLessThanOrEqual(TOLERANCE);
+      expectClose(Math.abs(va - p.videoAudio));
+      expectClose(Math.abs(vt - p.videoText));
+      expectClose(Math.abs(total - p.codeTotal));
+      expectClose(Math.abs(paperTotal - p.paperTotal));
       tf.dispose([videoVa, audioVa, videoVt, textVt, code.total, code.lossVa, code.lossVt, paper]);
     });
   });

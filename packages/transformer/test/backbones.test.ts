@@ -43,7 +43,7 @@ const CASES: Case[] = [
   { name: 'TextTransformer', build: tinyText, input: textIds, n: 8 },
 ];
 
-describe('backbone weight names follow the official checkpoint layout (vatt-docs/numerics.md §10.2)', () => {
+describe('backbone weight names follow the official checkpoint layout (docs/numerics.md §10.2)', () => {
   beforeAll(() => useBackend('cpu'));
   test('a tiny VideoTransformer has exactly these names and shapes', () => {
     const m = tinyVideo({ preProjection: true, postProjectionDim: 64 });

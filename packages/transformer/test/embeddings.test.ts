@@ -40,7 +40,7 @@ function patchify(video: number[][][][][], [t, h, w]: number[]): number[][][] {
   });
 }
 
-describe('polyharmonic spline resampling (vatt-docs/numerics.md §2.1)', () => {
+describe('polyharmonic spline resampling (docs/numerics.md §2.1)', () => {
   beforeAll(() => useBackend('cpu'));
   test('an unchanged size is the identity and every row of a resample sums to 1 (the linear term reproduces constants)', () => {
     const id = splineResampleMatrix(5, 5);

@@ -21,7 +21,7 @@ import {
 const within = (value: number, target: number, rel: number) => Math.abs(value / target - 1) <= rel;
 
 describe('presets', () => {
-  test('the standard inputs give 8x14x14 = 1568 video, 1200 audio and 16 text tokens (vatt-docs/numerics.md §1.1-1.3)', () => {
+  test('the standard inputs give 8x14x14 = 1568 video, 1200 audio and 16 text tokens (docs/numerics.md §1.1-1.3)', () => {
     const { frames, height, width, patchSize, buckets } = VIDEO_INPUT;
     expect([frames / patchSize[0], height / patchSize[1], width / patchSize[2]]).toEqual([...buckets]);
     expect(buckets.reduce((a, b) => a * b, 1)).toBe(1568);
@@ -60,7 +60,7 @@ describe('parameter counts against the paper (Table 7)', () => {
 
   test("Small: the 6 x 512 video tower is 20.51 M, 1.9 % under the paper's 20.9 M; T5-Small text trains 19.04 M (+19.66 M frozen word2vec)", () => {
     // The paper's Small row does not say which tower it counts; no tower of the official code gives
-    // 20.9 M exactly (vatt-docs/numerics.md §3.1), so this pins our numbers and the 2 % gap.
+    // 20.9 M exactly (docs/numerics.md §3.1), so this pins our numbers and the 2 % gap.
     expect(countParameters(videoConfig(SMALL)).total).toBe(20_508_672);
     expect(within(countParameters(videoConfig(SMALL)).total, 20.9e6, 0.02)).toBe(true);
     const t5 = countParameters(textConfig(T5_SMALL));

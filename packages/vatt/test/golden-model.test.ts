@@ -3,7 +3,7 @@
  * a micro VATT written from docs/numerics.md (ViT-3D and WaT towers, T5 text tower, code-style FAC head with
  * BatchNorm in inference mode, NCE + MIL-NCE loss). Weights go in strictly BY NAME, so the test also pins
  * the parameter names, and every output (the three [AGG] features, the four common-space embeddings and
- * the loss terms) must agree within 1e-4.
+ * the loss terms) must agree within a per-backend bound about 3x what it measures (the README states them).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -13,7 +13,8 @@ import type { NamedTensors } from '@vatt/transformer';
 import { getPreset, type VattConfig } from '../src/config/index.js';
 import { VATT, type PretrainBatch } from '../src/model/vatt.js';
 
-const TOLERANCE = 1e-4;
+// Measured max abs error (worst output: the text [AGG] features): cpu 7.1e-7, wasm 1.9e-6.
+const BOUNDS: Record<string, number> = { cpu: 2e-6, wasm: 6e-6 };
 
 // tfjs's own test mode: silences its one-off "install tfjs-node" notice and checks every kernel for leaks.
 tf.env().set('IS_TEST', true);
@@ -198,10 +199,10 @@ forEachBackend(testBackends(), (backend) => {
       }
     });
 
-    test('[AGG] features, S_va / S_vt embeddings and both loss terms agree within 1e-4 in eval mode', async () => {
+    test(`[AGG] features, S_va / S_vt embeddings and both loss terms agree within ${BOUNDS[backend]} in eval mode`, async () => {
       const err = await measure(model, batch);
       for (const [name, e] of Object.entries(err))
-        expect({ output: name, maxAbsError: e <= TOLERANCE ? 'ok' : e }).toEqual({ output: name, maxAbsError: 'ok' });
+        expect({ output: name, maxAbsError: e <= BOUNDS[backend] ? 'ok' : e }).toEqual({ output: name, maxAbsError: 'ok' });
       if (process.env.VATT_GOLDEN_REPORT) process.stdout.write(`${backend} ${JSON.stringify(err)}\n`);
     });
 

@@ -45,13 +45,14 @@ function goldenInput(c: GoldenCase): { waveform: Float64Array; shape: number[] }
 }
 
 describe('LogMelSpectrogram', () => {
-  test.each(golden.cases.map((c) => [c.name, c] as const))('matches torchaudio MelSpectrogram in float64 (%s) within 1e-5 on ln(mel + 1e-6)', (_name, c) => {
+  test.each(golden.cases.map((c) => [c.name, c] as const))('matches torchaudio MelSpectrogram in float64 (%s) within 1.5e-8 on ln(mel + 1e-6)', (_name, c) => {
     const { fMax, ...options } = c.options;
     const logMel = new LogMelSpectrogram({ ...options, fMax: fMax ?? undefined, logOffset: golden.logOffset });
     const { waveform, shape } = goldenInput(c);
     const out = logMel.compute(waveform, shape);
     expect(out.shape).toEqual(c.shape);
-    expect(maxAbsDiff(out.data, c.logMel)).toBeLessThanOrEqual(1e-5);
+    // Measured: 5.0e-9 (the chirp), 5e-10 for the rest; float64 arithmetic in a different order than torch's.
+    expect(maxAbsDiff(out.data, c.logMel)).toBeLessThanOrEqual(1.5e-8);
   });
 
   test('uses the periodic Hann window (zero at 0, one at n/2, not symmetric)', () => {

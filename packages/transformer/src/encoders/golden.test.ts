@@ -45,36 +45,43 @@ async function parity(model: Encoder, golden: GoldenEncoder): Promise<{ plain: n
 
 const cfg = layerGolden.config;
 
-function goldenSuite(backend: TestBackend) {
-  const full = backend !== 'webgpu';
+/**
+ * Max abs error each backend must stay within, per case: about 3x what it measures (float32 against the
+ * float64 references), so a regression of a few ulps fails. The README's parity table states these.
+ */
+const BOUNDS: Record<TestBackend, Record<'layer' | 't5' | 'stack', number>> = {
+  cpu: { layer: 1.5e-6, t5: 2e-6, stack: 1.5e-6 }, // measured 4.0e-7, 6.1e-7, 4.4e-7
+  wasm: { layer: 3e-6, t5: 4e-6, stack: 3e-6 }, // measured 9.9e-7, 1.3e-6, 1.1e-6
+  webgpu: { layer: 3e-6, t5: 5e-6, stack: 3e-6 }, // measured 1.1e-6, 1.6e-6, 9.8e-7 (SwiftShader)
+};
+const measured: string[] = [];
+afterAll(() => console.log(`max abs error vs the float64 references:\n${measured.join('\n')}`));
 
+function expectWithin(backend: TestBackend, name: 'layer' | 't5' | 'stack', err: { plain: number; masked: number }): void {
+  measured.push(`${backend} ${name}: ${err.plain.toExponential(2)} (no mask), ${err.masked.toExponential(2)} (mask)`);
+  expect(Math.max(err.plain, err.masked)).toBeLessThanOrEqual(BOUNDS[backend][name]);
+}
+
+function goldenSuite(backend: TestBackend) {
   test('TransformerEncoderLayer matches torch.nn.TransformerEncoderLayer (norm_first, exact GELU) with and without padding mask', async () => {
     const layer = new TransformerEncoderLayer('layer', { ...cfg, dropout: 0.1, attnDropout: 0.1 });
-    const err = await parity(layer, layerGolden);
-    expect(err.plain).toBeLessThanOrEqual(1e-5);
-    expect(err.masked).toBeLessThanOrEqual(1e-5);
+    expectWithin(backend, 'layer', await parity(layer, layerGolden));
     layer.dispose();
   });
 
   test('T5Encoder matches the independent T5 reference (RMSNorm, unscaled attention, shared relative bias, LN+GELU MLP)', async () => {
     const t5 = new T5Encoder('base_lm', { ...t5Golden.config, numLayers: t5Golden.config.numLayers! });
-    const err = await parity(t5, t5Golden);
-    expect(err.plain).toBeLessThanOrEqual(1e-5);
-    expect(err.masked).toBeLessThanOrEqual(1e-5);
+    expectWithin(backend, 't5', await parity(t5, t5Golden));
     t5.dispose();
   });
 
-  if (!full) return;
-
   test('TransformerEncoder matches torch.nn.TransformerEncoder with a final LayerNorm', async () => {
     const tx = new TransformerEncoder('tx', { ...cfg, numLayers: stackGolden.config.numLayers! });
-    const err = await parity(tx, stackGolden);
-    expect(err.plain).toBeLessThanOrEqual(1e-5);
-    expect(err.masked).toBeLessThanOrEqual(1e-5);
+    expectWithin(backend, 'stack', await parity(tx, stackGolden));
     tx.dispose();
   });
 
-  test('namedWeights() of a loaded encoder round-trips into a second instance with identical outputs', () => {
+  test('namedWeights() of a loaded encoder round-trips into a second instance with identical outputs', async () => {
     const a = new TransformerEncoder('tx', { ...cfg, numLayers: 2 });
     const weights = toNamedTensors(stackGolden.weights);
     a.loadWeights(weights);
@@ -82,12 +89,13 @@ function goldenSuite(backend: TestBackend) {
     const b = new TransformerEncoder('tx', { ...cfg, numLayers: 2 });
     b.loadWeights(a.namedWeights());
     expect(Object.keys(b.namedWeights()).sort()).toEqual(Object.keys(stackGolden.weights).sort());
-    tf.tidy(() => {
-      const x = toTensor(stackGolden.x);
-      const mask = tf.tensor2d(stackGolden.mask);
-      expect(maxAbsDiff(b.apply(x, { mask }).dataSync(), stackGolden.outputMasked.data)).toBeLessThanOrEqual(1e-5);
-      expect(maxAbsDiff(b.apply(x, { mask }).dataSync(), a.apply(x, { mask }).dataSync())).toBe(0);
-    });
+    const x = toTensor(stackGolden.x);
+    const mask = tf.tensor2d(stackGolden.mask);
+    const [ya, yb] = [a.apply(x, { mask }), b.apply(x, { mask })];
+    const [da, db] = [await ya.data(), await yb.data()];
+    expect(maxAbsDiff(db, stackGolden.outputMasked.data)).toBeLessThanOrEqual(BOUNDS[backend].stack);
+    expect(maxAbsDiff(db, da)).toBe(0);
+    tf.dispose([x, mask, ya, yb]);
     a.dispose();
     b.dispose();
   });
