@@ -35,7 +35,8 @@ export function webgpuAvailable(): boolean {
   const present = Boolean(process.env.VK_ICD_FILENAMES) || existsSync(SWIFTSHADER_ICD);
   if (!present && process.env.CI === 'true') {
     throw new Error(
-      `WebGPU tests need a Vulkan driver: Debian's chromium ships SwiftShader at ${SWIFTSHADER_ICD} (apt-get install chromium); VATT_TEST_WEBGPU=0 leaves them out`,
+      `WebGPU tests need a Vulkan driver: Debian's chromium ships SwiftShader at ${SWIFTSHADER_ICD} (apt-get install chromium); ` +
+        'VATT_TEST_WEBGPU=0 leaves them out',
     );
   }
   return present;
