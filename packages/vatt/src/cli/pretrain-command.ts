@@ -147,14 +147,16 @@ async function runPretrain(o: PretrainCliOptions): Promise<PretrainResult> {
   }
   const progress = progressReporter(config.training.steps, o.quiet);
   const t0 = Date.now();
-  let skippedSamples = 0;
+  const skippedSamples = new Map<string, number>();
   const result = await pretrain(
     { config, data, dataSource: dataSpec, outDir: o.out, resume: o.resume, overwrite: o.overwrite, allowChanges: o.allowChanges },
     {
       onStep: progress.step,
       onSkip: (id, reason) => {
-        skippedSamples++;
-        if (!o.quiet) process.stderr.write(`skipped sample ${id}: ${reason}\n`);
+        // Each bad sample is reported once; it is met again every epoch.
+        const seen = skippedSamples.get(id) ?? 0;
+        skippedSamples.set(id, seen + 1);
+        if (!o.quiet && !seen) process.stderr.write(`skipped sample ${id}: ${reason}\n`);
       },
       onStart: ({ model, startStep, resumedFrom, trainingClips, vocabSize }) => {
         if (o.quiet) return;
@@ -169,7 +171,7 @@ async function runPretrain(o: PretrainCliOptions): Promise<PretrainResult> {
   progress.stop();
   const skipped = result.history.filter((r) => r.skipped).length;
   if (!o.quiet) {
-    const notes = [skipped ? `${skipped} skipped (non-finite)` : '', skippedSamples ? `${skippedSamples} bad samples skipped` : ''].filter(Boolean);
+    const notes = [skipped ? `${skipped} skipped (non-finite)` : '', skippedSamples.size ? `${skippedSamples.size} bad samples skipped` : ''].filter(Boolean);
     const took = ((Date.now() - t0) / 1000).toFixed(1);
     out(`trained ${result.history.length} steps in ${took} s${notes.length ? `, ${notes.join(', ')}` : ''}; checkpoint: ${result.lastCheckpoint}`);
   }
