@@ -26,6 +26,7 @@ module.exports = {
   setupFiles: [path.join(root, 'testing/register-gradients.cjs')],
   moduleNameMapper: {
     '^@vatt/(tokenizers|transformer|losses|data)$': path.join(root, 'packages/$1/src/index.ts'),
+    '^@vatt/tokenizers/random$': path.join(root, 'packages/tokenizers/src/random.ts'),
     '^@vatt/data/embedded$': path.join(root, 'packages/data/src/embedded/index.ts'),
     '^@vatt/data/browser$': path.join(root, 'packages/data/src/browser.ts'),
     '^vatt$': path.join(root, 'packages/vatt/src/index.ts'),

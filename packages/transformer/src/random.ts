@@ -4,7 +4,7 @@
  * resumes it exactly. `withRandomState` runs code from a given position of the stream (replaying the
  * dropout and DropToken draws of an earlier pass: activation checkpointing, the gradient cache, replicas).
  */
-import { hashSeed, Rng } from '@vatt/tokenizers';
+import { hashSeed, Rng } from '@vatt/tokenizers/random';
 
 const stream = new Rng(0);
 

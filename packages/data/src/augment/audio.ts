@@ -1,7 +1,7 @@
-import type { Rng } from '@vatt/tokenizers';
+import type { Rng } from '@vatt/tokenizers/random';
 
 /**
- * Adds Gaussian noise with std = `relativeStd` x max|x| of the clip, in place (spec 1.2:
+ * Adds Gaussian noise with std = `relativeStd` x max|x| of the clip, in place (docs/numerics.md §1.2:
  * `audio_noise = 0.01`, `processing.add_gaussian`).
  *
  * @example

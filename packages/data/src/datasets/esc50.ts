@@ -5,7 +5,7 @@ import type { Sample } from './sample.js';
 
 /**
  * Reads ESC-50 (`<root>/meta/esc50.csv`, audio in `<root>/audio/`): `label` is the 0-49 `target`,
- * `split` is the fold ('1'..'5'). Use `leaveOneFoldOut` for the 5 evaluation splits (spec 8.5).
+ * `split` is the fold ('1'..'5'). Use `leaveOneFoldOut` for the 5 evaluation splits (docs/numerics.md §8.5).
  *
  * @example
  * const clips = await readEsc50({ root: '/data/ESC-50' });

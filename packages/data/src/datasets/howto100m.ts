@@ -20,7 +20,7 @@ export interface HowTo100MOptions {
 
 /**
  * Reads HowTo100M narrations: one Sample per video with its timed ASR captions, ready for
- * `nearestNarrations` (spec 6.3).
+ * `nearestNarrations` (docs/numerics.md §6.3).
  *
  * @example
  * const samples = await readHowTo100M({ captionJson: 'caption.json', videoRoot: '/data/howto100m' });

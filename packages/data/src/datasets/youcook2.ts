@@ -6,7 +6,7 @@ export interface YouCook2Options {
   /** `youcookii_annotations_trainval.json`. */
   annotations: string;
   videoRoot: string;
-  /** 'training' | 'validation' (the paper's retrieval pool is validation, spec 8.4); all if omitted. */
+  /** 'training' | 'validation' (the paper's retrieval pool is validation, docs/numerics.md §8.4); all if omitted. */
   subset?: 'training' | 'validation';
   extension?: string;
   videoPath?: MediaPathFn;

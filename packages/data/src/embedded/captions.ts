@@ -1,9 +1,9 @@
 /**
  * Captions of the embedded dataset: one description ("a red circle moving left") and narration-style
- * candidates for MIL-NCE (vatt-spec.md section 6.3), some of them only partly informative, as ASR
+ * candidates for MIL-NCE (docs/numerics.md §6.3), some of them only partly informative, as ASR
  * narrations are. All words come from `EMBEDDED_VOCAB`.
  */
-import { Rng } from '@vatt/tokenizers';
+import { Rng } from '@vatt/tokenizers/random';
 import { COLORS, MOTIONS, MOTION_SOUND_WORD, PITCH_WORD, SHAPES, TIMBRE_WORD, type ClipAttributes } from './attributes.js';
 
 const MOVE_VERBS = ['moving', 'sliding', 'drifting', 'gliding'];

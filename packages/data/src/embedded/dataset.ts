@@ -10,7 +10,7 @@
  *   `heldoutCombinations` combinations (default 16 of 96) never appear in training at all. Each
  *   held-out clip has a distinct description, so retrieval over it has one right answer per query.
  */
-import { hashSeed, Rng } from '@vatt/tokenizers';
+import { hashSeed, Rng } from '@vatt/tokenizers/random';
 import { allCombinations, attributeKey, type ClipAttributes } from './attributes.js';
 import { captionsFor, EMBEDDED_VOCAB } from './captions.js';
 import { renderClip, type RenderOptions } from './render.js';

@@ -3,7 +3,7 @@
  * synchronised sound whose pitch follows the colour, timbre the shape, and glide or loudness the
  * motion. Deterministic for a given (attributes, nuisance seed).
  */
-import { Rng } from '@vatt/tokenizers';
+import { Rng } from '@vatt/tokenizers/random';
 import { DIRECTION, PITCH, RGB, TIMBRE, type ClipAttributes } from './attributes.js';
 
 export interface RenderOptions {

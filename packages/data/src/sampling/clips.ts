@@ -1,4 +1,4 @@
-import type { Rng } from '@vatt/tokenizers';
+import type { Rng } from '@vatt/tokenizers/random';
 import type { TimedCaption } from '../datasets/sample.js';
 
 /** A time window in seconds. */
@@ -7,7 +7,7 @@ export interface TimeWindow {
   end: number;
 }
 
-/** Seconds covered by `numFrames` frames at `fps` (32 @ 10 fps = 3.2 s, spec 1.1). */
+/** Seconds covered by `numFrames` frames at `fps` (32 @ 10 fps = 3.2 s, docs/numerics.md §1.1). */
 export function clipDuration(numFrames: number, fps: number): number {
   if (!(numFrames > 0 && fps > 0)) throw new Error(`clipDuration: expected numFrames > 0 and fps > 0, got ${numFrames}, ${fps}`);
   return numFrames / fps;
@@ -16,7 +16,7 @@ export function clipDuration(numFrames: number, fps: number): number {
 /**
  * Picks a random training window of `duration` seconds inside `range`, uniformly over every start
  * that fits (DMVR's random offset). Video and audio both start at `window.start`: that shared
- * start time is the A/V sync of spec 7. A range shorter than the clip gives `start = range.start`
+ * start time is the A/V sync of docs/numerics.md §7. A range shorter than the clip gives `start = range.start`
  * (the loader then loops the media, as DMVR does).
  *
  * @example
@@ -30,7 +30,7 @@ export function randomWindow(range: TimeWindow, duration: number, rng: Rng): Tim
 
 /**
  * `numClips` windows evenly spaced from the range's start to its end (linspace of the start
- * times; spec 8.1/8.4: 4 uniformly spaced clips for evaluation). One clip is centred.
+ * times; docs/numerics.md §8.1/8.4: 4 uniformly spaced clips for evaluation). One clip is centred.
  *
  * @example
  * uniformWindows({ start: 0, end: 10 }, 2, 3); // starts 0, 4, 8
@@ -45,7 +45,7 @@ export function uniformWindows(range: TimeWindow, duration: number, numClips: nu
 }
 
 /**
- * MIL-NCE-style training window (an option; VATT's exact rule is unreleased, spec 6.3): pick one
+ * MIL-NCE-style training window (an option; VATT's exact rule is unreleased, docs/numerics.md §6.3): pick one
  * narration at random among those inside `range`, centre the window at a uniform point of that
  * narration's span, and shift it to fit the range. Without narrations in range: `randomWindow`.
  *
@@ -67,7 +67,7 @@ function gap(caption: TimedCaption, window: TimeWindow): number {
 }
 
 /**
- * The K narrations nearest in time to a clip: VATT's MIL-NCE positives (spec 6.3, "five text
+ * The K narrations nearest in time to a clip: VATT's MIL-NCE positives (docs/numerics.md §6.3, "five text
  * clips that are nearest neighbors to the video clip in time"). Rule: rank captions by the time
  * gap between caption and window (0 for any overlap), break ties by the distance between their
  * centres, then by position; return the K best in temporal order. With fewer than K captions the
@@ -99,7 +99,7 @@ export interface CropBox {
 }
 
 /**
- * The 3 spatial crops of evaluation (spec 8.1): `size` x `size` at the start, centre and end of
+ * The 3 spatial crops of evaluation (docs/numerics.md §8.1): `size` x `size` at the start, centre and end of
  * the longer side (left/centre/right for landscape, top/centre/bottom for portrait).
  *
  * @example
