@@ -24,6 +24,13 @@ test('a manifest, class folders, and a folder with nothing recognisable', async 
   const m = path.join(tmp, 'm.jsonl');
   writeFileSync(m, `${JSON.stringify({ video: 'a.mp4', captions: ['x'] })}\n`);
   expect((await openDataset(m)).kind).toBe('manifest');
+  const split = path.join(tmp, 'split.jsonl');
+  writeFileSync(split, ['train', 'test', undefined, 'validation'].map((s, i) => JSON.stringify({ video: `${i}.mp4`, split: s })).join('\n'));
+  const d0 = await openDataset(split);
+  expect([d0.train.map((s) => s.id), d0.test.map((s) => s.id)]).toEqual([
+    ['0.mp4', '2.mp4'],
+    ['1.mp4', '3.mp4'],
+  ]);
   const classes = path.join(tmp, 'classes');
   for (const c of ['cats', 'dogs']) {
     mkdirSync(path.join(classes, c), { recursive: true });

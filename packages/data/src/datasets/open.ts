@@ -1,7 +1,7 @@
 /**
  * One entry point for every dataset a user can point at: it recognises the layout of a file or folder and
  * reads it with the matching reader, so that training, evaluation and fine-tuning agree on what a path
- * means (docs: ../shared datasets.md layouts).
+ * means (each reader documents its layout).
  *
  * - a `.jsonl` manifest (`{video, audio?, captions?, label?}` per line), or a folder holding one;
  * - HowTo100M (`caption.json`), MSR-VTT (`*videodatainfo.json` / `MSRVTT_data.json`), YouCook2
@@ -13,7 +13,7 @@
  */
 import { existsSync, promises as fs, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { hashSeed, Rng } from '@vatt/tokenizers';
+import { hashSeed, Rng } from '@vatt/tokenizers/random';
 import { readHmdb51Split, readUcf101Split } from './action-splits.js';
 import { leaveOneFoldOut, readEsc50 } from './esc50.js';
 import { readCsv } from './files.js';
@@ -140,9 +140,19 @@ export async function openDataset(source: string, opts: OpenDatasetOptions = {})
   );
 }
 
+const TEST_SPLITS = new Set(['test', 'val', 'valid', 'validation', 'eval']);
+
+/** A manifest's samples; lines with a `split` divide them (test / val / validation: evaluation; the rest: training). */
 async function manifest(file: string): Promise<OpenedDataset> {
   const samples = await readManifest(file);
-  return { kind: 'manifest', description: `manifest ${file}`, train: samples, test: samples };
+  if (!samples.some((s) => s.split !== undefined)) return { kind: 'manifest', description: `manifest ${file}`, train: samples, test: samples };
+  const isTest = (s: (typeof samples)[number]) => s.split !== undefined && TEST_SPLITS.has(s.split.toLowerCase());
+  return {
+    kind: 'manifest',
+    description: `manifest ${file} (split by its "split" field)`,
+    train: samples.filter((s) => !isTest(s)),
+    test: samples.filter(isTest),
+  };
 }
 
 async function msrvtt(videodatainfo: string, dir: string): Promise<OpenedDataset> {
