@@ -215,7 +215,9 @@ describe('vatt CLI', () => {
     // The same --out again without --resume would mix two runs.
     const again = vatt(args);
     expect(again.code).toBe(1);
-    expect(again.err).toMatch(/already holds checkpoints of a run \(newest: ckpt-00000002\): pass --resume to continue it, or --overwrite/);
+    expect(again.err).toMatch(
+      /already holds checkpoints of a run \(newest: ckpt-00000002\): resume it \(--resume, resume: true\), or delete them and start again \(--overwrite/,
+    );
     // --resume with another batch size is refused and names the field; a bad config names its bad fields.
     const changed = vatt([...args.slice(0, -2), '--batch', '4', '--resume', '--backend', 'wasm']);
     expect(changed.err).toMatch(/training\.batchSize: 4 now, 2 in the run/);

@@ -122,7 +122,7 @@ describe('vatt eval', () => {
     expect(json(file).steps).toBe(0); // already complete: nothing left to train
     const other = vatt(['eval', 'finetune', run, '--label', 'shape', '--steps', '4', '--batch', '8', '--out', out, '--resume', '--backend', 'wasm']);
     expect(other.code).toBe(1); // the default warmup (10, capped at 4 steps) is not the run's 1: the schedule would change
-    expect(other.err).toMatch(/--resume: this run was started with other settings .*\n\s+warmup/);
+    expect(other.err).toMatch(/resume \(--resume\): this run was started with other settings .*\n\s+warmup/);
     // The classifier checkpoint is readable: `vatt info`, and `loadClassifier` (not `loadVatt`).
     const info = vatt(['info', path.join(out, 'checkpoints', 'ckpt-00000004')]);
     expect(info.code).toBe(0);

@@ -126,7 +126,7 @@ export async function commandInfo(ckptArg: string): Promise<void> {
   const t = loaded.training;
   if (t) {
     out(`training: step ${t.step} (skipped ${t.skippedSteps}), seed ${t.seed}, data ${t.run?.data ?? '?'}`);
-    if (t.run?.config) out(`experiment: ${JSON.stringify({ schedule: t.run.config.schedule, training: t.run.config.training })}`);
+    if (t.run?.experiment) out(`experiment: ${JSON.stringify({ schedule: t.run.experiment.schedule, training: t.run.experiment.training })}`);
   }
   m.dispose();
 }

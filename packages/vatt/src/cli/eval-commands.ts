@@ -139,6 +139,8 @@ export interface FinetuneCliOptions extends CommonOptions {
   out?: string;
   checkpointEvery: number;
   resume: boolean;
+  overwrite: boolean;
+  allowChanges: boolean;
 }
 
 /** Fine-tunes the checkpoint's video or audio tower with a classifier head, then evaluates with all views. */
@@ -162,6 +164,8 @@ export async function commandEvalFinetune(ckptArg: string, o: FinetuneCliOptions
       outDir: o.out,
       checkpointEvery: o.checkpointEvery,
       resume: o.resume,
+      overwrite: o.overwrite,
+      allowChanges: o.allowChanges,
       classes: source.classes,
       onStep: (r) => {
         if (r.step % every === 0 || r.step === 1)
@@ -290,7 +294,9 @@ export function registerEvalCommands(program: Command): void {
       .option('--mixup <alpha>', 'audio: mixup Beta(alpha, alpha) (0 = off)', float('--mixup', 0), 5)
       .option('--out <dir>', 'run directory for checkpoints')
       .option('--checkpoint-every <n>', 'steps between checkpoints', int('--checkpoint-every', 1), 50)
-      .option('--resume', 'continue from the newest checkpoint in --out', false),
+      .option('--resume', 'continue from the newest checkpoint in --out', false)
+      .option('--overwrite', 'start afresh in an --out that holds another run (deletes its checkpoints)', false)
+      .option('--allow-changes', 'with --resume: continue even though the options differ from the saved run', false),
   ).action(async (ckpt: string, o: FinetuneCliOptions) => {
     await commandEvalFinetune(ckpt, o);
   });

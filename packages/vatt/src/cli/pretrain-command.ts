@@ -98,7 +98,7 @@ export async function experimentFromCli(o: PretrainCliOptions): Promise<{ config
   let source: string;
   if (o.config !== undefined) [base, source] = [await readExperimentFile(o.config), o.config];
   else if (o.preset !== undefined) [base, source] = [getExperiment(o.preset as (typeof PRESET_NAMES)[number]), `preset ${o.preset}`];
-  else if (saved) [base, source] = [saved.config, `the run in ${o.out}`];
+  else if (saved) [base, source] = [saved.experiment, `the run in ${o.out}`];
   else [base, source] = [getExperiment('tiny'), 'preset tiny'];
   const config = applyOverrides(base, [...(o.set ?? []), ...shorthandOverrides(o, base)], source);
   return { config, data: o.data ?? saved?.data ?? 'embedded', source };
@@ -170,7 +170,9 @@ async function runPretrain(o: PretrainCliOptions): Promise<PretrainResult> {
   );
   progress.stop();
   const skipped = result.history.filter((r) => r.skipped).length;
-  if (!o.quiet) {
+  if (!o.quiet && !result.history.length)
+    out(`nothing to train: the run in ${o.out} is complete (${config.training.steps} steps); checkpoint: ${result.lastCheckpoint}`);
+  else if (!o.quiet) {
     const notes = [skipped ? `${skipped} skipped (non-finite)` : '', skippedSamples.size ? `${skippedSamples.size} bad samples skipped` : ''].filter(Boolean);
     const took = ((Date.now() - t0) / 1000).toFixed(1);
     out(`trained ${result.history.length} steps in ${took} s${notes.length ? `, ${notes.join(', ')}` : ''}; checkpoint: ${result.lastCheckpoint}`);
@@ -202,7 +204,7 @@ export async function commandMain(o: { steps?: number; seed?: number; out: strin
     quiet: false,
     backend: o.backend,
   });
-  const heldout = embeddedSplits(result.preprocessor.config, result.config.training.seed).heldout;
+  const heldout = embeddedSplits(result.preprocessor.config, result.experiment.training.seed).heldout;
   const report = await zeroShotRetrieval(result.model, result.preprocessor, heldout);
   out('');
   out(formatZeroShot(report));

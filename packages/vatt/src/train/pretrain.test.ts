@@ -181,7 +181,7 @@ describe('resume', () => {
     // latest() returned the old run's.
     const shorter = { ...config, training: { ...config.training, steps: 2 } };
     await expect(pretrain({ config: shorter, data, vocab: TEST_VOCAB, outDir: out })).rejects.toThrow(
-      /--out .*used already holds checkpoints of a run \(newest: ckpt-00000006\): pass --resume to continue it, or --overwrite/,
+      /used already holds checkpoints of a run \(newest: ckpt-00000006\): resume it \(--resume, resume: true\), or delete them and start again \(--overwrite/,
     );
     const fresh = await pretrain({ config: shorter, data, vocab: TEST_VOCAB, outDir: out, overwrite: true });
     expect(fresh.lastCheckpoint).toMatch(/ckpt-00000002$/);
@@ -204,7 +204,7 @@ describe('resume', () => {
     ).rejects.toThrow('stop');
     const changed = applyOverrides(config, ['training.batchSize=6', 'training.seed=4', 'training.steps=8']);
     const err = await run(out, { resume: true, config: changed, dataSource: 'other.jsonl' }).catch((e: Error) => e);
-    expect(String(err)).toMatch(/--resume: this run was started with other settings/);
+    expect(String(err)).toMatch(/resume \(--resume\): this run was started with other settings/);
     expect(String(err)).toMatch(/training\.batchSize: 6 now, 4 in the run/);
     expect(String(err)).toMatch(/training\.seed: 4 now, 3 in the run/);
     expect(String(err)).toMatch(/training\.steps: 8 now, 6 in the run/);

@@ -30,7 +30,7 @@ export type PretrainData = 'embedded' | ClipDataset | { samples: readonly Sample
 
 /** What defines a pretraining run; compared on resume. */
 export interface PretrainRun {
-  config: ExperimentConfig;
+  experiment: ExperimentConfig;
   /** The data source as given (`embedded`, a manifest or dataset path). */
   data: string;
 }
@@ -62,7 +62,14 @@ export interface PretrainEvents {
   /** Called after each step with the JSON-lines record. */
   onStep?: (record: StepRecord) => void;
   onCheckpoint?: (step: number, dir: string) => void;
-  onStart?: (info: { model: VATT; config: ExperimentConfig; startStep: number; resumedFrom: string | null; trainingClips?: number; vocabSize: number }) => void;
+  onStart?: (info: {
+    model: VATT;
+    experiment: ExperimentConfig;
+    startStep: number;
+    resumedFrom: string | null;
+    trainingClips?: number;
+    vocabSize: number;
+  }) => void;
   /** A sample the data loader could not use (corrupt media, missing audio...): skipped, the run goes on. */
   onSkip?: (id: string, reason: string) => void;
 }
@@ -70,13 +77,14 @@ export interface PretrainEvents {
 export interface PretrainResult {
   model: VATT;
   preprocessor: VattPreprocessor;
-  config: ExperimentConfig;
+  /** The experiment config the run trained (a resumed run's saved one when none was given). */
+  experiment: ExperimentConfig;
   history: StepRecord[];
   lastCheckpoint: string | null;
 }
 
 /** Fields that may change on resume: they do not change what is computed. */
-const FREE_ON_RESUME = new Set(['config.training.checkpointEvery', 'config.training.keep', 'config.training.checkpointLayers']);
+const FREE_ON_RESUME = new Set(['experiment.training.checkpointEvery', 'experiment.training.keep', 'experiment.training.checkpointLayers']);
 
 /** The differences between a saved run and this one that would change the data order, schedule or numerics. */
 export function pretrainRunDifferences(saved: PretrainRun, now: PretrainRun): string[] {
@@ -84,7 +92,8 @@ export function pretrainRunDifferences(saved: PretrainRun, now: PretrainRun): st
     .filter((p) => !FREE_ON_RESUME.has(p))
     .map((p) => {
       const at = (r: PretrainRun) => JSON.stringify(p.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown> | undefined)?.[k], r));
-      return `${p.replace(/^config\./, '')}: ${at(now)} now, ${at(saved)} in the run`;
+      const why = p === 'experiment.training.steps' ? ' (the learning-rate schedule spans the steps: a longer run is a new schedule)' : '';
+      return `${p.replace(/^experiment\./, '')}: ${at(now)} now, ${at(saved)} in the run${why}`;
     });
 }
 
@@ -135,9 +144,9 @@ export async function pretrain(opts: PretrainOptions, events: PretrainEvents = {
   if (!requested && !opts.resume) throw new Error('pretrain: give a config (a preset name or an experiment config)');
   const run = await TrainingRun.open<PretrainRun>({ outDir: opts.outDir, resume: opts.resume, overwrite: opts.overwrite });
   const saved = run.state?.run;
-  const config = requested ?? saved!.config;
+  const config = requested ?? saved!.experiment;
   const data = opts.data ?? 'embedded';
-  const now: PretrainRun = { config, data: opts.dataSource ?? describeData(data) };
+  const now: PretrainRun = { experiment: config, data: opts.dataSource ?? describeData(data) };
   // A resumed run keeps the model, preprocessing and vocabulary it was started with.
   const modelConfig = (run.resumed?.modelConfig as VattConfig | undefined) ?? resolveModel(config);
   const preprocessing = (run.resumed?.preprocessing as PreprocessingConfig | undefined) ?? config.preprocessing;
@@ -171,7 +180,7 @@ export async function pretrain(opts: PretrainOptions, events: PretrainEvents = {
         onSkip,
       });
     }
-    events.onStart?.({ model, config, startStep, resumedFrom: run.resumedFrom, trainingClips: source.clips?.size, vocabSize: source.vocab.length });
+    events.onStart?.({ model, experiment: config, startStep, resumedFrom: run.resumedFrom, trainingClips: source.clips?.size, vocabSize: source.vocab.length });
     const nextBatch = async (step: number) => {
       if (stream) {
         const n = await stream.next();
@@ -204,7 +213,7 @@ export async function pretrain(opts: PretrainOptions, events: PretrainEvents = {
         }
       },
     });
-    return { model, preprocessor, config, history, lastCheckpoint };
+    return { model, preprocessor, experiment: config, history, lastCheckpoint };
   } catch (e) {
     model.dispose();
     throw e;

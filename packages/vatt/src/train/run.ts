@@ -5,11 +5,12 @@
  * the resumed one. Each step goes through a `Trainer` (its NaN guard skips non-finite steps).
  *
  * @example
- * const run = await TrainingRun.open<MyRun>({ outDir: 'runs/a', resume, keep: 3 });
+ * const run = await TrainingRun.open<MyRun>({ outDir: 'runs/a', resume });
  * const model = build(run.resumed?.modelConfig ?? config);
  * const trainer = new Trainer({ model, schedule });
- * await run.restore(model, trainer, { run: myRun, compare: configDifferences });
- * const { history } = await run.loop({ steps, checkpointEvery: 100, model, trainer, run: myRun, saved: () => ({ modelConfig, preprocessing }), step });
+ * await run.restore(model, trainer, { run: myRun, differences: configDifferences });
+ * const saved = () => ({ modelConfig, preprocessing });
+ * const { history } = await run.loop({ steps, checkpointEvery: 100, keep: 3, model, trainer, seed, run: myRun, saved, step });
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { random, type Module } from '@vatt/transformer';
@@ -69,24 +70,24 @@ export class TrainingRun<Run = unknown> {
     const run = new TrainingRun<Run>(opts.outDir);
     const m = run.checkpoints ? new CheckpointManager(run.checkpoints) : null;
     if (!m) {
-      if (opts.resume) throw new Error('--resume needs a run directory (--out)');
+      if (opts.resume) throw new Error('resuming (--resume) needs a run directory (--out, outDir)');
       return run;
     }
     const latest = await m.latest();
     if (opts.resume) {
-      if (!latest) throw new Error(`--resume: no complete checkpoint in ${m.dir}`);
+      if (!latest) throw new Error(`resume (--resume): no complete checkpoint in ${m.dir}`);
       const c = await loadCheckpoint<unknown, unknown, TrainingState<Run>>(latest.path);
       if (!c.training || typeof c.training.step !== 'number' || !('run' in c.training)) {
         tf.dispose([...Object.values(c.weights), ...Object.values(c.optimizer ?? {})]);
-        throw new Error(`--resume: ${latest.path} holds no training state of this version (written by an older vatt?); start a new run with another --out`);
+        throw new Error(`resume (--resume): ${latest.path} holds no training state of this version (written by an older vatt?); start a new run elsewhere`);
       }
       run.resumed = c;
       run.resumedFrom = latest.path;
     } else if (latest) {
       if (!opts.overwrite) {
         throw new Error(
-          `--out ${opts.outDir} already holds checkpoints of a run (newest: ${path.basename(latest.path)}): ` +
-            'pass --resume to continue it, or --overwrite to delete them and start again',
+          `${opts.outDir} already holds checkpoints of a run (newest: ${path.basename(latest.path)}): ` +
+            'resume it (--resume, resume: true), or delete them and start again (--overwrite, overwrite: true)',
         );
       }
       await fs.rm(m.dir, { recursive: true, force: true });
@@ -114,8 +115,9 @@ export class TrainingRun<Run = unknown> {
       const diffs = check.differences(c.training!.run, check.run);
       if (diffs.length && !check.allowChanges) {
         throw new Error(
-          `--resume: this run was started with other settings (${this.resumedFrom}):\n  ${diffs.join('\n  ')}\n` +
-            'The data order, schedule or numerics would change. Resume with the same settings, or pass --allow-changes to continue with the new ones.',
+          `resume (--resume): this run was started with other settings (${this.resumedFrom}):\n  ${diffs.join('\n  ')}\n` +
+            'The data order, schedule or numerics would change. Resume with the same settings, ' +
+            'or continue with the new ones (--allow-changes, allowChanges: true).',
         );
       }
       model.loadWeights(c.weights);
@@ -156,7 +158,9 @@ export class TrainingRun<Run = unknown> {
     const manager = this.checkpoints ? new CheckpointManager(this.checkpoints, o.keep) : null;
     const log = this.outDir ? await fs.open(path.join(this.outDir, 'log.jsonl'), 'a') : null;
     try {
-      if (log && this.resumedFrom) await log.write(`${JSON.stringify({ event: 'resume', from: this.resumedFrom, step: o.trainer.step })}\n`);
+      // A complete run resumed has nothing to do, and says nothing in its log.
+      if (log && this.resumedFrom && o.trainer.step < o.steps)
+        await log.write(`${JSON.stringify({ event: 'resume', from: this.resumedFrom, step: o.trainer.step })}\n`);
       let t0 = Date.now();
       while (o.trainer.step < o.steps) {
         const r = await o.step(o.trainer.step);
