@@ -5,35 +5,40 @@ import {
   VATT,
   VattPreprocessor,
   Trainer,
+  applyOverrides,
   batchIndices,
   embeddedSplits,
   encodeText,
   encodeVideo,
-  getPreset,
+  getExperiment,
   makePretrainBatch,
+  resolveModel,
+  scheduleOf,
   setupBackend,
   similarity,
 } from 'vatt';
 
 await setupBackend('wasm');
-const { model: config, preprocessing } = getPreset('tiny');
-const { train, heldout, vocab } = embeddedSplits(preprocessing, 0);
-const model = new VATT(config);
-const pre = new VattPreprocessor(preprocessing, vocab);
-console.log(`${config.variant} VATT, ${(model.countParams() / 1e3).toFixed(0)} k parameters; ${train.size} training clips`);
+// The tiny preset's experiment config (model, preprocessing, schedule, training), shortened to 100 steps.
+const exp = applyOverrides(getExperiment('tiny'), ['training.steps=100', 'schedule.warmupSteps=10']);
+const { steps, batchSize, seed } = exp.training;
+const { train, heldout, vocab } = embeddedSplits(exp.preprocessing, seed);
+const model = new VATT(resolveModel(exp)); // the input geometry (frames, patches, caption length) comes from exp.preprocessing
+const pre = new VattPreprocessor(exp.preprocessing, vocab);
+console.log(`${exp.model.variant} VATT, ${(model.countParams() / 1e3).toFixed(0)} k parameters; ${train.size} training clips`);
 
 // Contrastive pretraining: NCE(video, audio) + MIL-NCE(video, 5 captions), 100 Adam steps of 32 clips.
-const trainer = new Trainer({ model, schedule: { kind: 'code', baseLr: 2e-3, endLr: 1e-3, warmupSteps: 10, totalSteps: 100 } });
+const trainer = new Trainer({ model, schedule: scheduleOf(exp) }); // warmup to 2e-3, then half-cosine to 1e-3
 model.train();
-for (let step = 0; step < 100; step++) {
-  const { indices } = batchIndices(train.size, 32, 0, step); // a seeded shuffle per epoch
+for (let step = 0; step < steps; step++) {
+  const { indices } = batchIndices(train.size, batchSize, seed, step); // a seeded shuffle per epoch
   const batch = makePretrainBatch(pre, train, indices);
   const r = await trainer.trainStep(() => {
-    const l = model.pretrainLoss(batch);
-    return { loss: l.total, metrics: { loss_va: l.videoAudio, loss_vt: l.videoText } };
+    const { total, lossVa, lossVt } = model.pretrainLoss(batch);
+    return { loss: total, metrics: { lossVa, lossVt } };
   });
   tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds]);
-  if (step % 25 === 0 || step === 99) console.log(`step ${r.step}: loss ${r.loss.toFixed(3)}`);
+  if (step % 25 === 0 || step === steps - 1) console.log(`step ${r.step}: loss ${r.loss.toFixed(3)} (video-audio ${r.metrics.lossVa.toFixed(3)})`);
 }
 
 // Text-to-video retrieval among the 96 held-out clips.

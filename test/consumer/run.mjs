@@ -3,8 +3,10 @@
 //
 // Packs every library package with `npm pack` (after `npm run build`), installs the tarballs into an
 // empty project in a temporary folder OUTSIDE the monorepo, then runs example.mjs (import) and
-// example.cjs (require) there: each builds a tiny VATT, embeds a caption and makes one gradient step.
-// Also checks each tarball's contents and the installed `vatt` bin. Exits non-zero on any failure.
+// example.cjs (require) there: each builds a tiny VATT from its preset, embeds a caption, makes one gradient
+// step, compares a ReplicaPool's gradients with one thread's, trains two steps of the tiny experiment into a run
+// directory and loads its checkpoint with `loadVatt` and, through a tf.io handler, with `vatt/browser`.
+// Also checks each tarball's contents and the installed `vatt` bin (`vatt config`). Exits non-zero on any failure.
 //
 //   npm run build && node test/consumer/run.mjs          (KEEP=1 keeps the scratch project)
 import { execFileSync } from 'node:child_process';
@@ -65,11 +67,20 @@ try {
     if (result.textEmbedding[0] !== 1 || !(result.textEmbedding[1] > 0)) fail(`${file}: unexpected text embedding shape ${result.textEmbedding}`);
     if (!(result.replicaMaxDiff < 1e-5)) fail(`${file}: a ReplicaPool of the installed package embeds differently (max diff ${result.replicaMaxDiff})`);
     if (!(result.embeddedVocab > 0)) fail(`${file}: @vatt/data/embedded exports no vocabulary`);
+    if (!Number.isFinite(result.lossVa)) fail(`${file}: the step logged no lossVa metric (got ${result.lossVa})`);
+    if (!(result.lossDiff < 1e-6)) fail(`${file}: @vatt/losses and VATT.lossOnEmbeddings disagree by ${result.lossDiff}`);
+    if (!(result.gradientMaxDiff < 1e-4)) fail(`${file}: pretrainGradients on a ReplicaPool and on one thread differ by ${result.gradientMaxDiff}`);
+    if (result.runSteps !== 2 || !result.checkpointMatches) fail(`${file}: pretrain() / loadVatt / loadVattFrom gave ${JSON.stringify(result)}`);
+    if (!result.transformerSizes?.includes('base')) fail(`${file}: @vatt/transformer's TRANSFORMER_SIZES is ${result.transformerSizes}`);
+    if (!result.rngResumes) fail(`${file}: @vatt/tokenizers' Rng does not resume from its state`);
     log(`${file}: ${JSON.stringify(result)}`);
   }
   const help = run(path.join(app, 'node_modules', '.bin', 'vatt'), ['--help'], app);
   if (!/pretrain/.test(help) || !/plot/.test(help)) fail(`the installed vatt bin prints unexpected help:\n${help}`);
-  log('the installed `vatt` bin runs');
+  const preset = JSON.parse(run(path.join(app, 'node_modules', '.bin', 'vatt'), ['config', 'tiny', '--set', 'training.steps=7'], app));
+  if (preset.training?.steps !== 7 || preset.preprocessing?.video?.frames !== 8)
+    fail(`\`vatt config tiny\` printed an unexpected config: ${JSON.stringify(preset)}`);
+  log('the installed `vatt` bin runs (`vatt --help`, `vatt config tiny`)');
   log('PACKAGING TEST PASSED');
 } finally {
   if (process.env.KEEP) log(`kept ${scratch}`);
