@@ -1,0 +1,100 @@
+/**
+ * Kill -9 at seeded random points of long jobs, then resume or rerun: nothing finished is lost, nothing
+ * partial looks complete, and a resumed pretraining run repeats the uninterrupted run's losses exactly.
+ * The kill points are delays drawn from a seeded stream over the job's whole duration (start-up, steps,
+ * checkpoint writes), so they land in different phases; the assertions must hold wherever they land.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng } from '@vatt/tokenizers';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(here, '../dist/cli.js');
+const KILLS = 10;
+let tmp: string;
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test builds first)`);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'vatt-faults-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs the CLI to the end. */
+function vatt(args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Starts the CLI and kills it with SIGKILL after `ms` (or lets it finish first). Resolves with how it ended. */
+function vattKilledAfter(args: string[], ms: number): Promise<{ killed: boolean; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+    const timer = setTimeout(() => child.kill('SIGKILL'), ms);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ killed: signal === 'SIGKILL', code });
+    });
+  });
+}
+
+/** The loss of every step in a run's log; a step logged twice (killed, then resumed) keeps its last value. */
+function losses(dir: string): Map<number, number> {
+  const out = new Map<number, number>();
+  const file = path.join(dir, 'log.jsonl');
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const r = JSON.parse(line) as { step?: number; loss?: number; event?: string };
+    if (r.event === undefined && r.step !== undefined) out.set(r.step, r.loss!);
+  }
+  return out;
+}
+
+const pretrainArgs = (out: string) => [
+  'pretrain',
+  '--steps',
+  '8',
+  '--batch',
+  '8',
+  '--checkpoint-every',
+  '2',
+  '--keep',
+  '10',
+  '--out',
+  out,
+  '--backend',
+  'wasm',
+  '--quiet',
+];
+
+test(`pretrain killed at ${KILLS} seeded points resumes to the uninterrupted losses, with no partial checkpoint left`, async () => {
+  const full = path.join(tmp, 'full');
+  const t0 = Date.now();
+  expect(vatt(pretrainArgs(full)).code).toBe(0);
+  const duration = Date.now() - t0;
+  const expected = losses(full);
+  expect([...expected.keys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  const rng = new Rng(2026);
+  const outcomes: string[] = [];
+  for (let k = 0; k < KILLS; k++) {
+    const out = path.join(tmp, `cut-${k}`);
+    const at = Math.round(rng.uniform(0.1, 1) * duration);
+    const cut = await vattKilledAfter(pretrainArgs(out), at);
+    const saved = existsSync(path.join(out, 'checkpoints'))
+      ? readdirSync(path.join(out, 'checkpoints')).filter((n) => /^ckpt-\d+$/.test(n) && existsSync(path.join(out, 'checkpoints', n, 'model.json')))
+      : [];
+    // Resume from the newest complete checkpoint, or start again when the kill came before the first one.
+    const again = vatt(saved.length ? [...pretrainArgs(out), '--resume'] : [...pretrainArgs(out), '--overwrite']);
+    expect({ k, at, code: again.code, err: again.err }).toEqual({ k, at, code: 0, err: '' });
+    expect({ k, losses: [...losses(out)] }).toEqual({ k, losses: [...expected] });
+    const names = readdirSync(path.join(out, 'checkpoints'));
+    // Every checkpoint left is complete (model.json written last), and no interrupted save remains.
+    expect({ k, names: names.filter((n) => !/^ckpt-\d{8}$/.test(n)) }).toEqual({ k, names: [] });
+    for (const n of names) expect(existsSync(path.join(out, 'checkpoints', n, 'model.json'))).toBe(true);
+    outcomes.push(`${at} ms: ${cut.killed ? `killed with ${saved.length} complete checkpoint(s)` : 'finished first'}`);
+  }
+  console.log(`pretrain kill points (run of ${duration} ms):\n${outcomes.join('\n')}`);
+}, 600_000);
