@@ -45,3 +45,37 @@ export * from './finetune/views.js';
 export * from './finetune/sources.js';
 export * from './plot/index.js';
 export { setupBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './backend.js';
+
+// TensorFlow tensor bundles (checkpoints and SavedModel variables): read, write, object graphs (Node).
+export * from './checkpoint/tf/index.js';
+
+// The released VATT TensorFlow checkpoints: the official layout, import, export, inspection (Node).
+export {
+  importOfficialVatt,
+  exportOfficialVatt,
+  inspectTfCheckpoint,
+  formatInspectReport,
+  readWordEmbeddings,
+  layoutVariables,
+  detectFamily,
+  resolveTarget,
+  OFFICIAL_LAYOUT,
+  CLASSIFIER_PRESETS,
+  CLASSIFIER_PRESET_NAMES,
+  OfficialCheckpointError,
+  type ImportOptions,
+  type ImportResult,
+  type ExportOptions,
+  type ExportResult,
+  type ConversionProgress,
+  type InspectReport,
+  type InspectedTensor,
+  type TargetSpec,
+  type ClassifierPresetName,
+  type ClassifierInput,
+  type LayoutVariable,
+  type OfficialFamily,
+  type OfficialCheckpointErrorCode,
+  type LayoutProblem,
+  type WordTable,
+} from './checkpoint/official/index.js';

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { milNce, nce, symmetricInfoNce, vattPretrainLoss } from '@vatt/losses';
-import { buildVocabulary, VideoTokenizer, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
+import { buildVocabulary, Rng, VideoTokenizer, WaveformTokenizer, WordTokenizer } from '@vatt/tokenizers';
 import { random, TINY, TransformerEncoder } from '@vatt/transformer';
 import { expectNoLeak, forEachBackend, testBackends, useBackend, type TestBackend } from '@vatt-testing/backends';
 import { getPreset, type VattConfig } from '../src/config/index.js';
@@ -16,13 +16,8 @@ type Outputs = Record<string, Float32Array>;
 
 /** Deterministic values in [-1, 1) from a small LCG (plain JS: identical on every backend). */
 function values(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 4294967296) * 2 - 1;
-  }
-  return out;
+  const rng = new Rng(seed);
+  return Float32Array.from({ length: n }, () => rng.next() * 2 - 1);
 }
 
 const read = async (named: Record<string, tf.Tensor>): Promise<Outputs> => {

@@ -1,5 +1,6 @@
 /** Linear probes on frozen features and multi-caption / multi-clip zero-shot retrieval. */
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@vatt/tokenizers';
 import { random } from '@vatt/transformer';
 import { expectNoLeak, maxAbsDiff, useBackend } from '@vatt-testing/backends';
 import { averageRows, linearProbe, LinearProbeClassifier, trainLinearProbe } from '../src/eval/linear-probe.js';
@@ -26,8 +27,8 @@ beforeAll(async () => {
 
 /** Gaussian blobs: class c centred at 3 * e_c in 16-D (plus noise), `perClass` rows each. */
 function blobs(numClasses: number, perClass: number, seed: number): { features: Matrix; labels: number[] } {
-  let s = seed >>> 0;
-  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const rng = new Rng(seed);
+  const rnd = () => rng.next();
   const gauss = () => Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
   const d = 16;
   const n = numClasses * perClass;

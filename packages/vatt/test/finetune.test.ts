@@ -1,5 +1,6 @@
 /** Fine-tuning classifiers: weight transfer, position resampling, losses, mixup, image tiling, views, training and resume. */
 import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@vatt/tokenizers';
 import { random, resamplePositions, TINY, videoConfig, type VideoBackboneConfig } from '@vatt/transformer';
 import { expectNoLeak, maxAbsDiff, useBackend } from '@vatt-testing/backends';
 import { promises as fs } from 'node:fs';
@@ -33,8 +34,8 @@ afterEach(async () => fs.rm(dir, { recursive: true, force: true }));
 
 /** Two visually distinct classes: dark clips vs bright clips (with noise), so a few steps separate them. */
 function toyVideoExamples(n: number, seed: number, frames = preprocessing.video.frames): ClassificationExample[] {
-  let s = seed >>> 0;
-  const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296;
+  const rng = new Rng(seed);
+  const rnd = () => rng.next();
   const size = frames * preprocessing.video.height * preprocessing.video.width * 3;
   return Array.from({ length: n }, (_, i) => {
     const label = i % 2;
