@@ -193,6 +193,9 @@ async function kinetics(dir: string, valCsv: string): Promise<OpenedDataset> {
     return (byLabel ? await readKinetics({ csv, videoRoot: root, layout: 'byLabel' }) : flat).filter((s) => s.label !== undefined);
   };
   const train = await read(path.join(dir, 'train.csv'), rootFor('train'));
+  // Rows without a label belong to the (unlabelled) test split; a train.csv with none has no label column.
+  if (!train.length)
+    throw new Error(`${path.join(dir, 'train.csv')}: no labelled rows (a Kinetics train.csv needs a label column: label,youtube_id,time_start,time_end,split)`);
   const test = await read(valCsv, rootFor('val'));
   return { kind: 'kinetics', description: `Kinetics in ${dir}, train / ${path.basename(valCsv)}`, ...indexLabels(train, test), modality: 'video' };
 }

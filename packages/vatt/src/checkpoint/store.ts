@@ -20,11 +20,17 @@ export async function readCheckpointInfo<Cfg = unknown, Pre = unknown, Train = u
   dir: string,
 ): Promise<Omit<CheckpointData<Cfg, Pre, Train>, 'weights' | 'optimizer'>> {
   const file = path.join(dir, MODEL_JSON);
-  let json: { modelTopology?: { config?: Cfg }; userDefinedMetadata?: { preprocessing?: Pre; vocab?: string[] | null; training?: Train | null } };
+  let text: string;
   try {
-    json = JSON.parse(await fs.readFile(file, 'utf8'));
+    text = await fs.readFile(file, 'utf8');
   } catch (e) {
     throw new Error(`checkpoint: cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  let json: { modelTopology?: { config?: Cfg }; userDefinedMetadata?: { preprocessing?: Pre; vocab?: string[] | null; training?: Train | null } };
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`checkpoint: ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   const meta = json.userDefinedMetadata ?? {};
   return {
