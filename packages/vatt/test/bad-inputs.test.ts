@@ -295,3 +295,62 @@ describe('project checkpoints, tampered', () => {
     );
   });
 });
+
+describe('TensorFlow checkpoints, damaged', () => {
+  let prefix: string;
+  beforeAll(() => {
+    prefix = path.join(tmp, 'tf', 'ckpt-2');
+    const r = vatt(['export', 'tf', run, prefix]);
+    if (r.code !== 0) throw new Error(`export tf failed: ${r.err}`);
+  });
+
+  /** A copy of the exported checkpoint (index, data, vocabulary) under `name`. */
+  function copyTf(name: string): string {
+    const dir = path.join(tmp, 'tf-bad', name);
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(path.dirname(prefix))) copyFileSync(path.join(path.dirname(prefix), f), path.join(dir, f));
+    return path.join(dir, 'ckpt-2');
+  }
+
+  test.each([
+    [
+      'a flipped byte in the data shard',
+      (p: string) => {
+        const file = `${p}.data-00000-of-00001`;
+        const bytes = readFileSync(file);
+        bytes[1000] ^= 0xff;
+        writeFileSync(file, bytes);
+      },
+      /CRC|checksum/i,
+    ],
+    ['a truncated data shard', (p: string) => truncateSync(`${p}.data-00000-of-00001`, 100_000), /truncated|needs bytes|shorter|ends at/i],
+    [
+      'a flipped byte in the index',
+      (p: string) => {
+        const file = `${p}.index`;
+        const bytes = readFileSync(file);
+        bytes[200] ^= 0xff;
+        writeFileSync(file, bytes);
+      },
+      /CRC|checksum|corrupt/i,
+    ],
+  ])('%s: import tf and inspect tf refuse it, naming the file, and write nothing', (entry, damage, expected) => {
+    const p = copyTf(entry.replace(/\W+/g, '-'));
+    damage(p);
+    const out = path.join(tmp, 'tf-out', entry.replace(/\W+/g, '-'));
+    expectCleanError(`TF checkpoint: ${entry} (vatt import tf)`, ['import', 'tf', p, '--preset', 'tiny', '--out', out], expected);
+    expect(existsSync(out)).toBe(false);
+    // inspect reads the index and the object graph, not every tensor: a damaged tensor is import's to find.
+    const inspect = vatt(['inspect', 'tf', p]);
+    if (entry === 'a flipped byte in the data shard') expect(inspect.code).toBe(0);
+    else expect(inspect.err).toMatch(expected);
+  });
+
+  test('a wrong --preset names the variable and the shape it expected', () => {
+    expectCleanError(
+      'TF checkpoint: a wrong --preset (vatt import tf)',
+      ['import', 'tf', prefix, '--preset', 'bbs', '--out', path.join(tmp, 'tf-out', 'bbs')],
+      /bbs|shape|expected/,
+    );
+  });
+});

@@ -98,3 +98,39 @@ test(`pretrain killed at ${KILLS} seeded points resumes to the uninterrupted los
   }
   console.log(`pretrain kill points (run of ${duration} ms):\n${outcomes.join('\n')}`);
 }, 600_000);
+
+test(`import tf killed at ${KILLS} seeded points leaves nothing that looks complete, and a rerun gives the same weights`, async () => {
+  // A checkpoint big enough for the kills to land inside the conversion: the tiny model with a Small (6 x 512) video tower.
+  const src = path.join(tmp, 'import-src');
+  const train = vatt(['pretrain', '--steps', '1', '--batch', '2', '--set', 'model.video.size=small', '--out', src, '--backend', 'wasm', '--quiet']);
+  expect(train.err).toBe('');
+  const prefix = path.join(tmp, 'tf', 'ckpt-1');
+  expect(vatt(['export', 'tf', src, prefix]).code).toBe(0);
+  const importArgs = (out: string) => ['import', 'tf', prefix, '--preset', 'tiny', '--set', 'model.video.size=small', '--out', out];
+  const full = path.join(tmp, 'import-full');
+  const t0 = Date.now();
+  const first = vatt(importArgs(full));
+  const duration = Date.now() - t0;
+  expect({ code: first.code, err: first.err }).toEqual({ code: 0, err: '' });
+  const expected = readFileSync(path.join(full, 'model.json'), 'utf8');
+  const rng = new Rng(12);
+  const outcomes: string[] = [];
+  for (let k = 0; k < KILLS; k++) {
+    const out = path.join(tmp, `import-cut-${k}`);
+    const at = Math.round(rng.uniform(0.1, 1) * duration);
+    const cut = await vattKilledAfter(importArgs(out), at);
+    // Either nothing, or the complete checkpoint: the output appears only by its final rename.
+    const left = existsSync(out) ? (existsSync(path.join(out, 'model.json')) ? 'complete' : 'PARTIAL') : 'nothing';
+    expect({ k, at, left: left === 'PARTIAL' ? left : 'ok' }).toEqual({ k, at, left: 'ok' });
+    if (left === 'nothing') expect({ k, code: vatt(importArgs(out)).code }).toEqual({ k, code: 0 });
+    expect({ k, same: readFileSync(path.join(out, 'model.json'), 'utf8') === expected }).toEqual({ k, same: true });
+    for (const shard of readdirSync(full).filter((n) => n.endsWith('.bin'))) {
+      expect({ k, shard, same: readFileSync(path.join(out, shard)).equals(readFileSync(path.join(full, shard))) }).toEqual({ k, shard, same: true });
+    }
+    const temporaries = readdirSync(tmp).filter((n) => n.startsWith(`import-cut-${k}.`) || n.startsWith(`.import-cut-${k}`));
+    outcomes.push(
+      `${at} ms: ${cut.killed ? `killed, left ${left}${temporaries.length ? ` (+ an unfinished temporary: ${temporaries.join(', ')})` : ''}` : 'finished first'}`,
+    );
+  }
+  console.log(`import tf kill points (import of ${duration} ms):\n${outcomes.join('\n')}`);
+}, 600_000);

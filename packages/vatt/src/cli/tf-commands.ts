@@ -11,12 +11,14 @@
  */
 import { Presets, SingleBar } from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { PRESET_NAMES, type PresetName } from '../config/presets.js';
+import { applyOverrides, resolveModel } from '../config/experiment.js';
+import { getExperiment, isPresetName, PRESET_NAMES, type PresetName } from '../config/presets.js';
 import { exportOfficialVatt } from '../checkpoint/official/export.js';
 import { importOfficialVatt, type ConversionProgress } from '../checkpoint/official/import.js';
 import { formatInspectReport, inspectTfCheckpoint } from '../checkpoint/official/inspect.js';
 import { CLASSIFIER_PRESET_NAMES, type TargetSpec } from '../checkpoint/official/targets.js';
 import { int, out, resolveCheckpoint } from './args.js';
+import { readExperimentFile } from './pretrain-command.js';
 
 const ALL_PRESETS = [...PRESET_NAMES, ...CLASSIFIER_PRESET_NAMES];
 
@@ -52,6 +54,24 @@ function targetOf(o: TargetOptions): TargetSpec | undefined {
     return { preset: o.preset as (typeof CLASSIFIER_PRESET_NAMES)[number], input };
   }
   return o.preset;
+}
+
+const collect = (v: string, all: string[] = []) => [...all, v];
+
+/** The import target: an experiment config (--config, or --preset with --set), or what `targetOf` makes of the flags. */
+async function experimentTarget(o: TargetOptions & { config?: string; set?: string[] }): Promise<TargetSpec> {
+  if (o.config === undefined && !o.set?.length) {
+    const t = targetOf(o);
+    if (!t) throw new InvalidArgumentError('give --preset (or --config): what the checkpoint is');
+    return t;
+  }
+  if (o.config !== undefined && o.preset !== undefined) throw new InvalidArgumentError('give --preset or --config, not both');
+  if (o.config === undefined && (o.preset === undefined || !isPresetName(o.preset))) {
+    throw new InvalidArgumentError(`--set changes a VATT preset (${PRESET_NAMES.join(', ')}) or a --config; got --preset ${o.preset ?? '(none)'}`);
+  }
+  const base = o.config !== undefined ? await readExperimentFile(o.config) : getExperiment(o.preset as PresetName);
+  const experiment = applyOverrides(base, o.set ?? [], o.config ?? `preset ${o.preset}`);
+  return { name: o.config ?? `${o.preset} with --set ${o.set!.join(' ')}`, model: resolveModel(experiment), preprocessing: experiment.preprocessing };
 }
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
@@ -113,29 +133,36 @@ export function registerTfCommands(program: Command): void {
         'import a released VATT TensorFlow checkpoint (a prefix such as tx_fac_bbs/ckpt-500000, its .index, or a directory) ' +
           'as a vatt checkpoint directory (config, preprocessing, vocabulary, weights) for vatt embed / eval',
       )
-      .requiredOption('--preset <name>', `what the checkpoint is: ${ALL_PRESETS.join(', ')}`),
+      .option('--preset <name>', `what the checkpoint is: ${ALL_PRESETS.join(', ')}`),
   )
+    .option('--config <file.json>', 'instead of --preset: an experiment config (a model of your own; `vatt config <preset>` prints one)')
+    .option('--set <key=value>', 'change a field of the --preset or --config experiment first, e.g. --set model.video.size=small (repeatable)', collect)
     .option('--vocab <file>', 'the vocabulary (howto100m_en.txt of the official misc_data.tgz); default <prefix>.vocab.txt, which vatt export tf writes')
     .option('--word-embeddings <file>', 'word2vec.pkl of misc_data.tgz or a .npy: only needed when the checkpoint lacks the frozen word table')
     .requiredOption('--out <dir>', 'the checkpoint directory to write (replaced atomically)')
     .option('--quiet', 'no progress output', false)
-    .action(async (checkpoint: string, o: TargetOptions & { vocab?: string; wordEmbeddings?: string; out: string; quiet: boolean }) => {
-      const preset = targetOf(o)!;
-      const progress = progressReporter('import', o.quiet);
-      let r;
-      try {
-        r = await importOfficialVatt(checkpoint, { preset, out: o.out, vocab: o.vocab, wordEmbeddings: o.wordEmbeddings, onProgress: progress.update });
-      } finally {
-        progress.stop();
-      }
-      out(
-        `imported ${r.prefix} as ${r.preset} (${r.family}): ${r.tensors} tensors, ${mb(r.bytes)} MB in ${r.seconds.toFixed(1)} s ` +
-          `(${mb(r.bytes / Math.max(r.seconds, 1e-6))} MB/s) -> ${r.out}`,
-      );
-      if (r.vocabSize !== undefined) out(`vocabulary: ${r.vocabSize} words`);
-      if (r.skipped.length) out(`not imported: ${r.skipped.length} optimizer / checkpoint variables (${r.skipped.map((s) => s.official).join(', ')})`);
-      for (const n of r.notes) out(`note: ${n}`);
-    });
+    .action(
+      async (
+        checkpoint: string,
+        o: TargetOptions & { config?: string; set?: string[]; vocab?: string; wordEmbeddings?: string; out: string; quiet: boolean },
+      ) => {
+        const preset = await experimentTarget(o);
+        const progress = progressReporter('import', o.quiet);
+        let r;
+        try {
+          r = await importOfficialVatt(checkpoint, { preset, out: o.out, vocab: o.vocab, wordEmbeddings: o.wordEmbeddings, onProgress: progress.update });
+        } finally {
+          progress.stop();
+        }
+        out(
+          `imported ${r.prefix} as ${r.preset} (${r.family}): ${r.tensors} tensors, ${mb(r.bytes)} MB in ${r.seconds.toFixed(1)} s ` +
+            `(${mb(r.bytes / Math.max(r.seconds, 1e-6))} MB/s) -> ${r.out}`,
+        );
+        if (r.vocabSize !== undefined) out(`vocabulary: ${r.vocabSize} words`);
+        if (r.skipped.length) out(`not imported: ${r.skipped.length} optimizer / checkpoint variables (${r.skipped.map((s) => s.official).join(', ')})`);
+        for (const n of r.notes) out(`note: ${n}`);
+      },
+    );
 
   parent('export', 'export checkpoints to other frameworks')
     .command('tf <checkpoint> <prefix>')
