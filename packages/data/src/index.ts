@@ -49,3 +49,22 @@ export { crc32c, maskCrc, unmaskCrc, maskedCrc32c } from './formats/crc32c.js';
 
 // The embedded dataset (generated in process; the main job's data).
 export * from './embedded/index.js';
+
+// Prepared shards: decode once (prepareShards: WebDataset-style tar or DMVR-layout TFRecord), stream them back
+// (ShardSource, accepted by BatchLoader), resume a loader exactly (LoaderCursor); one ffmpeg run per clip (decodeClip).
+export { decodeClip } from './media/ffmpeg.js';
+export type { ClipDecodeOptions, DecodedClip } from './media/types.js';
+export { loadClipProbed, loadStoredClip } from './loader/clip.js';
+export type { SampleProbes } from './loader/clip.js';
+export type { LoaderCursor, SampleCursor, ShardCursor } from './loader/order.js';
+export { prepareShards } from './shards/prepare.js';
+export type { PrepareOptions, PrepareProgress } from './shards/prepare.js';
+export { decodeStoredClip, resolveStoreSettings } from './shards/decode.js';
+export type { StoreSettings } from './shards/decode.js';
+export { ShardSource, isShardFolder, SHARD_INDEX_FILE } from './shards/source.js';
+export type { ShardFormat, ShardIndex, ShardEntry, SkippedRecord } from './shards/source.js';
+export { expandBraces } from './shards/braces.js';
+export { storedFrames, storedSample, encodeJpegFrame } from './shards/stored.js';
+export type { FrameEncoding, StoredClip, StoredClipMeta, StoredVideoMeta, StoredAudioMeta } from './shards/stored.js';
+export { TarShardWriter, readTarShard, splitTarName } from './shards/tar.js';
+export { frameTfRecord, readTfRecords, encodeSequenceExample, decodeSequenceExample, TfRecordError } from './shards/tfrecord.js';

@@ -35,8 +35,8 @@ export async function workerScript(built: URL, source: URL, callerUrl: string): 
     outfile,
     logLevel: 'silent',
     // Packages come from node_modules as in a built install: one tfjs-core instance per thread, shared
-    // with any module the worker imports (a replica factory); optional ones may be absent.
-    external: ['@tensorflow/*', '@vatt/*', 'webgpu', '@resvg/resvg-js'],
+    // with any module the worker imports (a replica factory); optional ones may be absent; sharp is native.
+    external: ['@tensorflow/*', '@vatt/*', 'webgpu', '@resvg/resvg-js', 'sharp'],
     banner: { js: "import { createRequire as __vattRequire } from 'node:module'; const require = __vattRequire(import.meta.url);" },
   });
   bundled.set(entry, outfile);

@@ -110,7 +110,7 @@ describe('colour jitter', () => {
 });
 
 describe('audio noise', () => {
-  test('Gaussian noise has std 0.01 x max|x| (spec 1.2)', () => {
+  test('Gaussian noise has std 0.01 x max|x| (docs/numerics.md §1.2)', () => {
     const n = 48000;
     const clean = Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin(i / 10));
     const noisy = addGaussianNoise(clean.slice(), new Rng(3));

@@ -49,7 +49,7 @@ describe('loadClip', () => {
     expect(clip.windows.map((w) => w.start)).toEqual([0, expect.any(Number)]);
   });
 
-  test('video and audio windows start together: the flash frame and the beep agree (spec 7)', async () => {
+  test('video and audio windows start together: the flash frame and the beep agree (docs/numerics.md §7)', async () => {
     const sample: Sample = { id: 'sync', video: media.flashBeep, start: 1.0, end: 2.6 };
     const clip = await loadClip(sample, { mode: 'eval', video: { numFrames: 16, fps: 10, size: 32 }, audio: { sampleRate: 48000 } }, 0);
     expect(clip.windows[0].start).toBeCloseTo(1.0, 6);

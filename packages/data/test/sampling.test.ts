@@ -13,7 +13,7 @@ const narrations: TimedCaption[] = [
 ];
 
 describe('clip windows', () => {
-  test('32 frames at 10 fps last 3.2 s (spec 1.1)', () => {
+  test('32 frames at 10 fps last 3.2 s (docs/numerics.md §1.1)', () => {
     expect(clipDuration(32, 10)).toBeCloseTo(3.2, 10);
   });
 
@@ -50,7 +50,7 @@ describe('narrationWindow (MIL-NCE-style option)', () => {
   });
 });
 
-describe('nearestNarrations (MIL-NCE positives, spec 6.3)', () => {
+describe('nearestNarrations (MIL-NCE positives, docs/numerics.md §6.3)', () => {
   test('returns the K captions nearest in time to the clip, in temporal order', () => {
     expect(nearestNarrations(narrations, { start: 5.5, end: 8.7 }, 5)).toEqual({ texts: ['b', 'c', 'd', 'e', 'f'], valid: true });
     expect(nearestNarrations(narrations, { start: 0, end: 3.2 }, 3).texts).toEqual(['a', 'b', 'c']);

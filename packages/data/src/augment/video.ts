@@ -1,5 +1,5 @@
 import type { CropBox } from '../sampling/clips.js';
-import type { Rng } from '@vatt/tokenizers';
+import type { Rng } from '@vatt/tokenizers/random';
 
 /** Frames `[numFrames, height, width, 3]`, row-major, channels last. */
 export interface FrameShape {
@@ -12,7 +12,7 @@ export interface FrameShape {
  * Crops `box` out of every frame and resizes it to `outHeight` x `outWidth` with bilinear
  * interpolation (half-pixel centres, as TF2 `tf.image.resize`), optionally mirrored, writing
  * float32 values multiplied by `scale` (1/255 turns rgb24 into [0, 1]). One pass: crop + resize
- * + flip + normalise.
+ * + flip + normalise. `out` (optional) receives the result instead of a new array (the loader's reused buffers).
  *
  * @example
  * const out = cropResize(frames, { numFrames: 32, height: 240, width: 320 }, { top: 8, left: 40, height: 224, width: 224 }, 112, 112, { scale: 1 / 255 });
@@ -23,7 +23,7 @@ export function cropResize(
   box: CropBox,
   outHeight: number,
   outWidth: number,
-  options: { flip?: boolean; scale?: number } = {},
+  options: { flip?: boolean; scale?: number; out?: Float32Array } = {},
 ): Float32Array {
   const { numFrames, height, width } = shape;
   if (src.length < numFrames * height * width * 3) throw new Error(`cropResize: expected ${numFrames}x${height}x${width}x3 values, got ${src.length}`);
@@ -49,7 +49,9 @@ export function cropResize(
     xs.hi.reverse();
     xs.frac.reverse();
   }
-  const out = new Float32Array(numFrames * outHeight * outWidth * 3);
+  const size = numFrames * outHeight * outWidth * 3;
+  if (options.out && options.out.length !== size) throw new Error(`cropResize: options.out has ${options.out.length} values, expected ${size}`);
+  const out = options.out ?? new Float32Array(size);
   const rowStride = width * 3;
   let o = 0;
   for (let t = 0; t < numFrames; t++) {
@@ -59,14 +61,23 @@ export function cropResize(
       const r1 = frame + ys.hi[i] * rowStride;
       const fy = ys.frac[i];
       for (let j = 0; j < outWidth; j++) {
+        // The three channels written out (the loader's second-hottest loop).
         const c0 = xs.lo[j] * 3;
         const c1 = xs.hi[j] * 3;
         const fx = xs.frac[j];
-        for (let c = 0; c < 3; c++) {
-          const top = src[r0 + c0 + c] + (src[r0 + c1 + c] - src[r0 + c0 + c]) * fx;
-          const bottom = src[r1 + c0 + c] + (src[r1 + c1 + c] - src[r1 + c0 + c]) * fx;
-          out[o++] = (top + (bottom - top) * fy) * scale;
-        }
+        const a = r0 + c0;
+        const b = r0 + c1;
+        const c = r1 + c0;
+        const d = r1 + c1;
+        let top = src[a] + (src[b] - src[a]) * fx;
+        let bottom = src[c] + (src[d] - src[c]) * fx;
+        out[o++] = (top + (bottom - top) * fy) * scale;
+        top = src[a + 1] + (src[b + 1] - src[a + 1]) * fx;
+        bottom = src[c + 1] + (src[d + 1] - src[c + 1]) * fx;
+        out[o++] = (top + (bottom - top) * fy) * scale;
+        top = src[a + 2] + (src[b + 2] - src[a + 2]) * fx;
+        bottom = src[c + 2] + (src[d + 2] - src[c + 2]) * fx;
+        out[o++] = (top + (bottom - top) * fy) * scale;
       }
     }
   }
@@ -74,8 +85,8 @@ export function cropResize(
 }
 
 /**
- * Inception-style random crop box (the paper's pre-training crop, spec 7, and the fine-tuning crop
- * of spec 8.1): area fraction in `area`, aspect ratio (w/h) log-uniform in `aspect`, up to
+ * Inception-style random crop box (the paper's pre-training crop, docs/numerics.md §7, and the fine-tuning crop
+ * of docs/numerics.md §8.1): area fraction in `area`, aspect ratio (w/h) log-uniform in `aspect`, up to
  * `attempts` tries, else the whole frame (as TF's sample_distorted_bounding_box falls back).
  *
  * @example
@@ -102,7 +113,7 @@ export function inceptionCropBox(
 }
 
 /**
- * VGG-style crop box (the official code's pre-training default, spec 7): with probability `prob`
+ * VGG-style crop box (the official code's pre-training default, docs/numerics.md §7): with probability `prob`
  * the frame is rescaled by independent factors in `scale` along height and width, then a random
  * `size` x `size` crop is taken. Expressed as the equivalent box in the unscaled frame so one
  * bilinear pass does both; a rescaled side shorter than `size` is clamped to `size` (TF would fail).
@@ -124,7 +135,7 @@ export function vggCropBox(height: number, width: number, size: number, rng: Rng
   return { top: top * fy, left: left * fx, height: size * fy, width: size * fx };
 }
 
-/** Colour jitter ranges (spec 7 / DMVR `color_default_augm`). */
+/** Colour jitter ranges (docs/numerics.md §7 / DMVR `color_default_augm`). */
 export interface ColorJitterOptions {
   /** Probability of jittering a clip at all (0.8). */
   prob?: number;
@@ -161,6 +172,9 @@ export interface ColorAdjustment {
 export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment: ColorAdjustment): Float32Array {
   const { brightness: delta, saturation: sat, contrast: con, hue: shift } = adjustment;
   const pixelsPerFrame = shape.height * shape.width;
+  // Hue shift in sixths of the colour circle, in [0, 6): the per-pixel rotation below then needs no modulo.
+  const shift6 = (shift - Math.floor(shift)) * 6;
+  // (Written out with comparisons instead of Math.max/min and %: this is the loader's hottest loop.)
   for (let t = 0; t < shape.numFrames; t++) {
     const base = t * pixelsPerFrame * 3;
     const end = base + pixelsPerFrame * 3;
@@ -171,12 +185,21 @@ export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment
       let r = frames[p] + delta;
       let g = frames[p + 1] + delta;
       let b = frames[p + 2] + delta;
+      let v: number;
+      let lo: number;
+      if (r > g) {
+        v = r > b ? r : b;
+        lo = g < b ? g : b;
+      } else {
+        v = g > b ? g : b;
+        lo = r < b ? r : b;
+      }
+      const range = v - lo;
       // Saturation in HSV with h and v fixed is affine in s: c' = v - (v - c) * s'/s, with
       // s = (v - min)/v, s' = clip(s * factor, 0, 1) (TF's rgb_to_hsv: s = 0 when v <= 0).
-      const v = Math.max(r, g, b);
-      const range = v - Math.min(r, g, b);
       if (v > 0 && range > 0) {
-        const ratio = Math.max(0, Math.min(sat, v / range));
+        // min(sat, v / range), clipped at 0: the division only where it decides.
+        const ratio = sat * range < v ? (sat > 0 ? sat : 0) : v / range;
         r = v - (v - r) * ratio;
         g = v - (v - g) * ratio;
         b = v - (v - b) * ratio;
@@ -196,21 +219,54 @@ export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment
       const g = (frames[p + 1] - meanG) * con + meanG;
       const b = (frames[p + 2] - meanB) * con + meanB;
       // Hue rotation through HSV (TF's rgb_to_hsv / hsv_to_rgb conventions).
-      const v = Math.max(r, g, b);
-      const range = v - Math.min(r, g, b);
+      let v: number;
+      let lo: number;
+      if (r > g) {
+        v = r > b ? r : b;
+        lo = g < b ? g : b;
+      } else {
+        v = g > b ? g : b;
+        lo = r < b ? r : b;
+      }
+      const range = v - lo;
       let outR = v;
       let outG = v;
       let outB = v;
       if (range > 0 && v > 0) {
-        let h = v === r ? (g - b) / range : v === g ? 2 + (b - r) / range : 4 + (r - g) / range;
-        h = h / 6 + shift;
-        h = (h - Math.floor(h)) * 6;
-        const kR = (5 + h) % 6;
-        const kG = (3 + h) % 6;
-        const kB = (1 + h) % 6;
-        outR = v - range * Math.max(0, Math.min(kR, 4 - kR, 1));
-        outG = v - range * Math.max(0, Math.min(kG, 4 - kG, 1));
-        outB = v - range * Math.max(0, Math.min(kB, 4 - kB, 1));
+        // h in [-1, 5) sixths, shifted, wrapped to [0, 6); then hsv_to_rgb by sector: one channel at v, one at
+        // v - range, the third in between (the same as TF's per-channel clamp(min(k, 4 - k), 0, 1) form).
+        let h = (v === r ? (g - b) / range : v === g ? 2 + (b - r) / range : 4 + (r - g) / range) + shift6;
+        if (h < 0) h += 6;
+        if (h >= 6) h -= 6;
+        if (h >= 6) h -= 6;
+        const sector = h | 0;
+        const rising = lo + range * (h - sector);
+        const falling = v - range * (h - sector);
+        switch (sector) {
+          case 0:
+            outG = rising;
+            outB = lo;
+            break;
+          case 1:
+            outR = falling;
+            outB = lo;
+            break;
+          case 2:
+            outR = lo;
+            outB = rising;
+            break;
+          case 3:
+            outR = lo;
+            outG = falling;
+            break;
+          case 4:
+            outR = rising;
+            outG = lo;
+            break;
+          default:
+            outG = lo;
+            outB = falling;
+        }
       }
       frames[p] = outR < 0 ? 0 : outR > 1 ? 1 : outR;
       frames[p + 1] = outG < 0 ? 0 : outG > 1 ? 1 : outG;
@@ -221,7 +277,7 @@ export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment
 }
 
 /**
- * Random colour jitter (spec 7), one draw for the whole clip, applied with probability `prob`:
+ * Random colour jitter (docs/numerics.md §7), one draw for the whole clip, applied with probability `prob`:
  * brightness +-32/255, saturation and contrast x[0.6, 1.4], hue +-0.2; see `adjustColors`.
  *
  * @example

@@ -1,16 +1,19 @@
 import { addGaussianNoise } from '../augment/audio.js';
-import { Rng } from '@vatt/tokenizers';
+import { Rng } from '@vatt/tokenizers/random';
 import { colorJitter, cropResize, inceptionCropBox, vggCropBox } from '../augment/video.js';
 import type { ColorJitterOptions } from '../augment/video.js';
 import type { Sample, TimedCaption } from '../datasets/sample.js';
+import { MediaError } from '../errors.js';
 import { nodeMediaDecoder } from '../media/ffmpeg.js';
 import { DEFAULT_TIMEOUT_MS } from '../media/process.js';
-import { DEFAULT_SAMPLE_RATE } from '../media/sizes.js';
+import { DEFAULT_SAMPLE_RATE, outputFrameSize } from '../media/sizes.js';
 import type { DecodedVideo, MediaDecoder, MediaInfo } from '../media/types.js';
 import { centerCrop, clipDuration, narrationWindow, nearestNarrations, randomWindow, threeCrops, uniformWindows } from '../sampling/clips.js';
 import type { CropBox, TimeWindow } from '../sampling/clips.js';
+import { storedFrames, storedSample } from '../shards/stored.js';
+import type { StoredClip } from '../shards/stored.js';
 
-/** Video side of a clip. Defaults are VATT pre-training (spec 1.1, 7). */
+/** Video side of a clip. Defaults are VATT pre-training (docs/numerics.md §1.1, 7). */
 export interface VideoClipConfig {
   /** Frames per clip (32). */
   numFrames?: number;
@@ -24,13 +27,13 @@ export interface VideoClipConfig {
   crop?: 'vgg' | 'inception';
   /** Random horizontal flip, p = 0.5 (training). Default true. */
   flip?: boolean;
-  /** Colour jitter (training); `false` turns it off. Default: spec 7 ranges, p = 0.8. */
+  /** Colour jitter (training); `false` turns it off. Default: docs/numerics.md §7 ranges, p = 0.8. */
   colorJitter?: ColorJitterOptions | false;
-  /** Evaluation: spatial crops per clip, 1 (centre) or 3 (spec 8.1). Default 1. */
+  /** Evaluation: spatial crops per clip, 1 (centre) or 3 (docs/numerics.md §8.1). Default 1. */
   numCrops?: 1 | 3;
 }
 
-/** Audio side of a clip (spec 1.2). */
+/** Audio side of a clip (docs/numerics.md §1.2). */
 export interface AudioClipConfig {
   /** Hz (48 000). */
   sampleRate?: number;
@@ -48,11 +51,11 @@ export interface ClipConfig {
   video?: VideoClipConfig | false;
   /** `false` skips audio. */
   audio?: AudioClipConfig | false;
-  /** Captions per clip (5, spec 6.3). */
+  /** Captions per clip (5, docs/numerics.md §6.3). */
   numCaptions?: number;
   /** Training window: 'uniform' over the video (DMVR, default) or 'narration' (MIL-NCE: around a random narration; needs timed captions). */
   window?: 'uniform' | 'narration';
-  /** Evaluation windows per video (4 in spec 8.1/8.4; default 1). */
+  /** Evaluation windows per video (4 in docs/numerics.md §8.1/8.4; default 1). */
   numClips?: number;
   /** Time limit for each ffmpeg call (ms). */
   timeoutMs?: number;
@@ -68,7 +71,7 @@ export interface ClipConfig {
  * A decoded, augmented clip. Views are `numClips x numCrops` in eval mode (1 in training).
  * `video`: float32 in [0, 1], `[numViews, T, size, size, 3]`; `audio`: float32, `[numViews, numSamples]`.
  * `captions`: K narrations (timed captions) or the sample's captions; `textValid` false when the
- * sample has none (its text must be masked out of MIL-NCE, spec 6.2 step 6).
+ * sample has none (its text must be masked out of MIL-NCE, docs/numerics.md §6.2 step 6).
  */
 export interface LoadedClip {
   id: string;
@@ -145,28 +148,37 @@ function chooseCaptions(sample: Sample, window: TimeWindow, k: number, mode: 'tr
   return { captions: Array.from({ length: k }, (_, i) => plain[order[i % order.length]]), textValid: true };
 }
 
-/**
- * Loads one Sample into a clip: probes the media, picks the time window(s) (video and audio start
- * at the same time: spec 7 A/V sync), decodes with ffmpeg, crops/resizes/flips/jitters the frames
- * and adds audio noise. Deterministic for a given `seed`. Throws MediaError on bad media.
- *
- * @example
- * const clip = await loadClip({ id: 'a', video: 'a.mp4' }, { mode: 'train', video: { numFrames: 8, size: 32 } }, 7);
- * // clip.videoShape = [1, 8, 32, 32, 3], clip.audioShape = [1, 38400]
- */
-export async function loadClip(sample: Sample, config: ClipConfig, seed: number, decoder: MediaDecoder = nodeMediaDecoder): Promise<LoadedClip> {
-  const cfg = resolveClipConfig(config);
-  const rng = new Rng(seed);
-  const videoPath = cfg.video ? sample.video : undefined;
-  const audioPath = cfg.audio ? (sample.audio ?? sample.video) : undefined;
-  if (cfg.video && !videoPath) throw new Error(`sample "${sample.id}" has no video path, but the clip config asks for video`);
-  if (cfg.audio && !audioPath) throw new Error(`sample "${sample.id}" has no audio or video path, but the clip config asks for audio`);
-  const { timeoutMs, threads } = cfg;
+/** Resolved clip settings (`resolveClipConfig`). */
+type ResolvedClipConfig = ReturnType<typeof resolveClipConfig>;
 
-  // Duration of the source, from the video file or else the audio file.
-  const videoInfo: MediaInfo | undefined = videoPath ? await decoder.probeMedia(videoPath, timeoutMs) : undefined;
-  const duration = videoInfo?.duration ?? (await decoder.probeMedia(audioPath!, timeoutMs)).duration;
-  const range = { start: Math.min(sample.start ?? 0, duration), end: Math.min(sample.end ?? duration, duration) };
+/**
+ * One window's decoded media. `frames` are rgb24 `[numFrames, height, width, 3]`; crop boxes are drawn in
+ * `reference`, the frame the ffmpeg path decodes at (short side = minResize), then scaled to the frames' own
+ * size, so that stored frames of any size get the same augmentation geometry in one bilinear pass.
+ */
+interface WindowMedia {
+  frames?: { data: Uint8Array; numFrames: number; height: number; width: number; reference: { height: number; width: number } };
+  audio?: Float32Array;
+}
+
+function scaleBox(box: CropBox, fy: number, fx: number): CropBox {
+  return fy === 1 && fx === 1 ? box : { top: box.top * fy, left: box.left * fx, height: box.height * fy, width: box.width * fx };
+}
+
+/**
+ * The one clip pipeline of both sources (media files through ffmpeg, prepared shards): windows, captions,
+ * then per window crop + flip + colour jitter and audio noise, all drawn from `rng` in this order.
+ */
+async function assembleClip(
+  sample: Sample,
+  range: TimeWindow,
+  cfg: ResolvedClipConfig,
+  rng: Rng,
+  withVideo: boolean,
+  withAudio: boolean,
+  fetchWindow: (window: TimeWindow) => Promise<WindowMedia>,
+  out?: ClipBuffers,
+): Promise<LoadedClip> {
   const seconds = cfg.video ? cfg.video.numFrames / cfg.video.fps : cfg.audio!.numSamples / cfg.audio!.sampleRate;
   const windows =
     cfg.mode === 'eval'
@@ -177,55 +189,44 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
   const middle = windows[Math.floor(windows.length / 2)];
   const text = chooseCaptions(sample, middle, cfg.numCaptions, cfg.mode, rng);
 
-  // Decode each window: one ffmpeg run for frames + audio when both come from the same file.
-  const videoCfg = cfg.video && videoPath ? cfg.video : undefined;
-  const audioCfg = cfg.audio && audioPath ? cfg.audio : undefined;
+  const videoCfg = cfg.video && withVideo ? cfg.video : undefined;
+  const audioCfg = cfg.audio && withAudio ? cfg.audio : undefined;
+  // Caller-owned output buffers only fit a clip of one view.
+  const into = windows.length === 1 && (cfg.mode === 'train' || videoCfg?.numCrops !== 3) ? out : undefined;
   const videoViews: Float32Array[] = [];
   const audioRows: Float32Array[] = [];
   for (const window of windows) {
-    const videoOptions = videoCfg && {
-      fps: videoCfg.fps,
-      numFrames: videoCfg.numFrames,
-      width: videoCfg.minResize,
-      height: videoCfg.minResize,
-      resize: 'shortSide' as const,
-      info: videoInfo,
-      timeoutMs,
-      threads,
-    };
-    const audioOptions = audioCfg && { sampleRate: audioCfg.sampleRate, duration: audioCfg.numSamples / audioCfg.sampleRate, timeoutMs };
-    let decoded: DecodedVideo | undefined;
-    let wave: Float32Array | undefined;
-    if (videoOptions && audioOptions && audioPath === videoPath) {
-      ({ video: decoded, audio: wave } = await decoder.decodeAudioVideo(videoPath!, window.start, videoOptions, audioOptions));
-    } else {
-      if (videoOptions) decoded = await decoder.decodeVideo(videoPath!, { ...videoOptions, start: window.start });
-      if (audioOptions) wave = await decoder.decodeAudio(audioPath!, { ...audioOptions, start: window.start });
-    }
-    if (videoCfg && decoded) {
+    const media = await fetchWindow(window);
+    if (videoCfg && media.frames) {
       const { numFrames, size } = videoCfg;
-      const frames = loop(decoded.frames, numFrames * decoded.width * decoded.height * 3, (n) => new Uint8Array(n));
-      const shape = { numFrames, height: decoded.height, width: decoded.width };
+      const { data, height, width, reference } = media.frames;
+      const frames = loop(data.subarray(0, media.frames.numFrames * height * width * 3), numFrames * width * height * 3, (n) => new Uint8Array(n));
+      const shape = { numFrames, height, width };
+      const fy = height / reference.height;
+      const fx = width / reference.width;
       if (cfg.mode === 'train') {
         const box: CropBox =
-          videoCfg.crop === 'inception' ? inceptionCropBox(shape.height, shape.width, rng) : vggCropBox(shape.height, shape.width, size, rng);
+          videoCfg.crop === 'inception' ? inceptionCropBox(reference.height, reference.width, rng) : vggCropBox(reference.height, reference.width, size, rng);
         const flip = videoCfg.flip && rng.chance(0.5);
-        const out = cropResize(frames, shape, box, size, size, { flip, scale: 1 / 255 });
-        if (videoCfg.colorJitter !== false) colorJitter(out, { numFrames, height: size, width: size }, rng, videoCfg.colorJitter);
-        videoViews.push(out);
+        const view = cropResize(frames, shape, scaleBox(box, fy, fx), size, size, { flip, scale: 1 / 255, out: into?.video });
+        if (videoCfg.colorJitter !== false) colorJitter(view, { numFrames, height: size, width: size }, rng, videoCfg.colorJitter);
+        videoViews.push(view);
       } else {
-        const boxes = videoCfg.numCrops === 3 ? threeCrops(shape.height, shape.width, size) : [centerCrop(shape.height, shape.width, size)];
-        for (const box of boxes) videoViews.push(cropResize(frames, shape, box, size, size, { scale: 1 / 255 }));
+        const boxes = videoCfg.numCrops === 3 ? threeCrops(reference.height, reference.width, size) : [centerCrop(reference.height, reference.width, size)];
+        for (const box of boxes) videoViews.push(cropResize(frames, shape, scaleBox(box, fy, fx), size, size, { scale: 1 / 255, out: into?.video }));
       }
     }
-    if (audioCfg && wave) {
-      const samples = Float32Array.from(loop(wave, audioCfg.numSamples, (n) => new Float32Array(n)));
+    if (audioCfg && media.audio) {
+      const looped = loop(media.audio, audioCfg.numSamples, (n) => new Float32Array(n));
+      // A copy when the window is the decoder's (or the stored clip's) own array: the noise is added in place.
+      const samples = into?.audio ? (into.audio.set(looped), into.audio) : looped === media.audio ? looped.slice() : looped;
       if (cfg.mode === 'train' && audioCfg.noise > 0) addGaussianNoise(samples, rng, audioCfg.noise);
       audioRows.push(samples);
     }
   }
   const numViews = videoCfg ? videoViews.length : windows.length;
   const concat = (parts: Float32Array[]) => {
+    if (parts.length === 1) return parts[0];
     const out = new Float32Array(parts.reduce((n, v) => n + v.length, 0));
     parts.forEach((v, i) => out.set(v, i * v.length));
     return out;
@@ -248,4 +249,150 @@ export async function loadClip(sample: Sample, config: ClipConfig, seed: number,
     ...(sample.labels !== undefined ? { labels: sample.labels } : {}),
     windows,
   };
+}
+
+/**
+ * Arrays a clip of one view is written into instead of new ones (`[T, size, size, 3]` video, `[numSamples]` audio):
+ * the loader hands workers buffers in shared memory and reuses them, so that a clip costs no fresh memory in
+ * the worker (page faults) and no transfer.
+ */
+export interface ClipBuffers {
+  video?: Float32Array;
+  audio?: Float32Array;
+}
+
+/** Probe results of a sample's media files; the loader keeps them so that later epochs run one ffmpeg per clip. */
+export interface SampleProbes {
+  video?: MediaInfo;
+  audio?: MediaInfo;
+}
+
+/**
+ * Loads one Sample into a clip: probes the media, picks the time window(s) (video and audio start
+ * at the same time: docs/numerics.md §7 A/V sync), decodes with ffmpeg, crops/resizes/flips/jitters the frames
+ * and adds audio noise. Deterministic for a given `seed`. Throws MediaError on bad media.
+ *
+ * @example
+ * const clip = await loadClip({ id: 'a', video: 'a.mp4' }, { mode: 'train', video: { numFrames: 8, size: 32 } }, 7);
+ * // clip.videoShape = [1, 8, 32, 32, 3], clip.audioShape = [1, 38400]
+ */
+export async function loadClip(sample: Sample, config: ClipConfig, seed: number, decoder: MediaDecoder = nodeMediaDecoder): Promise<LoadedClip> {
+  return (await loadClipProbed(sample, config, seed, decoder)).clip;
+}
+
+/**
+ * `loadClip` given what is already known of the sample's files (`known`, from an earlier epoch): a known file
+ * is not probed again, so a clip costs one ffmpeg run (frames + audio together). Returns the probes it used.
+ *
+ * @example
+ * const first = await loadClipProbed(sample, config, 1);
+ * const again = await loadClipProbed(sample, config, 2, nodeMediaDecoder, first.probes); // no ffprobe
+ */
+export async function loadClipProbed(
+  sample: Sample,
+  config: ClipConfig,
+  seed: number,
+  decoder: MediaDecoder = nodeMediaDecoder,
+  known: SampleProbes = {},
+): Promise<{ clip: LoadedClip; probes: SampleProbes }> {
+  const cfg = resolveClipConfig(config);
+  const rng = new Rng(seed);
+  const videoPath = cfg.video ? sample.video : undefined;
+  const audioPath = cfg.audio ? (sample.audio ?? sample.video) : undefined;
+  if (cfg.video && !videoPath) throw new Error(`sample "${sample.id}" has no video path, but the clip config asks for video`);
+  if (cfg.audio && !audioPath) throw new Error(`sample "${sample.id}" has no audio or video path, but the clip config asks for audio`);
+  const { timeoutMs, threads } = cfg;
+
+  // Duration of the source, from the video file or else the audio file.
+  const probes: SampleProbes = {};
+  if (videoPath) probes.video = known.video ?? (await decoder.probeMedia(videoPath, timeoutMs));
+  else probes.audio = known.audio ?? (await decoder.probeMedia(audioPath!, timeoutMs));
+  const videoInfo = probes.video;
+  const duration = (videoInfo ?? probes.audio)!.duration;
+  const range = { start: Math.min(sample.start ?? 0, duration), end: Math.min(sample.end ?? duration, duration) };
+
+  // Decode each window: one ffmpeg run for frames + audio when both come from the same file.
+  const videoCfg = cfg.video && videoPath ? cfg.video : undefined;
+  const audioCfg = cfg.audio && audioPath ? cfg.audio : undefined;
+  const fetchWindow = async (window: TimeWindow): Promise<WindowMedia> => {
+    const videoOptions = videoCfg && {
+      fps: videoCfg.fps,
+      numFrames: videoCfg.numFrames,
+      width: videoCfg.minResize,
+      height: videoCfg.minResize,
+      resize: 'shortSide' as const,
+      info: videoInfo,
+      timeoutMs,
+      threads,
+    };
+    const audioOptions = audioCfg && { sampleRate: audioCfg.sampleRate, duration: audioCfg.numSamples / audioCfg.sampleRate, timeoutMs };
+    let decoded: DecodedVideo | undefined;
+    let wave: Float32Array | undefined;
+    if (videoOptions && audioOptions && audioPath === videoPath) {
+      ({ video: decoded, audio: wave } = await decoder.decodeAudioVideo(videoPath!, window.start, videoOptions, audioOptions));
+    } else {
+      if (videoOptions) decoded = await decoder.decodeVideo(videoPath!, { ...videoOptions, start: window.start });
+      if (audioOptions) wave = await decoder.decodeAudio(audioPath!, { ...audioOptions, start: window.start });
+    }
+    return {
+      audio: wave,
+      frames: decoded && {
+        data: decoded.frames,
+        numFrames: decoded.numFrames,
+        height: decoded.height,
+        width: decoded.width,
+        reference: { height: decoded.height, width: decoded.width },
+      },
+    };
+  };
+  const clip = await assembleClip(sample, range, cfg, rng, Boolean(videoCfg), Boolean(audioCfg), fetchWindow);
+  return { clip, probes };
+}
+
+/**
+ * Loads a prepared sample (a shard record, or a decoded clip held in memory) into a clip: the same windows,
+ * captions and augmentation draws as `loadClip`, on the stored frames and waveform instead of an ffmpeg
+ * decode. Stored frames may be larger than `minResize` (margin for crops): boxes are drawn in the
+ * minResize frame and mapped onto them. Frames of a window are the stored frames nearest to its sampling
+ * times; a window past the end loops what is left (as the ffmpeg path does). Deterministic for a `seed`. A clip of
+ * one view is written into `out` when given (see `ClipBuffers`).
+ *
+ * @example
+ * const clip = await loadStoredClip(record, { mode: 'train', video: { numFrames: 8, size: 32 }, audio: { sampleRate: 5120, numSamples: 4096 } }, 7);
+ */
+export async function loadStoredClip(stored: StoredClip, config: ClipConfig, seed: number, out?: ClipBuffers): Promise<LoadedClip> {
+  const cfg = resolveClipConfig(config);
+  const rng = new Rng(seed);
+  const { meta } = stored;
+  if (cfg.video && (!meta.video || !stored.frames)) throw new MediaError('no-video-stream', `stored sample "${meta.id}" has no frames`, meta.source);
+  if (cfg.audio && (!meta.audio || !stored.audio)) throw new MediaError('no-audio-stream', `stored sample "${meta.id}" has no audio`, meta.source);
+  if (cfg.audio && meta.audio!.sampleRate !== cfg.audio.sampleRate) {
+    throw new Error(
+      `stored sample "${meta.id}" has audio at ${meta.audio!.sampleRate} Hz, the clip config asks for ${cfg.audio.sampleRate} Hz: ` +
+        'prepare the shards at that rate',
+    );
+  }
+  const sample = storedSample(meta);
+  const range = { start: meta.clipStart, end: meta.clipStart + meta.duration };
+  const stored_ = meta.video;
+  const reference =
+    stored_ && outputFrameSize(stored_.width, stored_.height, { width: cfg.video?.minResize, height: cfg.video?.minResize, resize: 'shortSide' });
+  const fetchWindow = async (window: TimeWindow): Promise<WindowMedia> => {
+    const media: WindowMedia = {};
+    if (cfg.video && stored_ && reference) {
+      const { numFrames, fps } = cfg.video;
+      const offset = window.start - meta.clipStart;
+      // Stored frame nearest to each sampling time (ffmpeg's fps filter also takes the nearest frame).
+      const wanted = Array.from({ length: numFrames }, (_, i) => Math.round((offset + i / fps) * stored_.fps));
+      let present = wanted.filter((t) => t >= 0 && t < stored_.numFrames);
+      if (present.length === 0) present = [Math.max(0, Math.min(stored_.numFrames - 1, wanted[0]))];
+      media.frames = { data: await storedFrames(stored, present), numFrames: present.length, height: stored_.height, width: stored_.width, reference };
+    }
+    if (cfg.audio && stored.audio) {
+      const from = Math.max(0, Math.round((window.start - meta.clipStart) * meta.audio!.sampleRate));
+      media.audio = stored.audio.subarray(Math.min(from, stored.audio.length), Math.min(from + cfg.audio.numSamples, stored.audio.length));
+    }
+    return media;
+  };
+  return assembleClip(sample, range, cfg, rng, Boolean(cfg.video), Boolean(cfg.audio), fetchWindow, out);
 }

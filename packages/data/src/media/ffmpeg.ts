@@ -1,8 +1,9 @@
 import { access } from 'node:fs/promises';
 import { MediaError } from '../errors.js';
+import { PpmReader } from './ppm.js';
 import { DEFAULT_TIMEOUT_MS, runMediaTool } from './process.js';
 import { DEFAULT_SAMPLE_RATE, outputFrameSize } from './sizes.js';
-import type { AudioDecodeOptions, DecodedVideo, MediaDecoder, MediaInfo, StreamInfo, VideoDecodeOptions } from './types.js';
+import type { AudioDecodeOptions, ClipDecodeOptions, DecodedClip, DecodedVideo, MediaDecoder, MediaInfo, StreamInfo, VideoDecodeOptions } from './types.js';
 
 const ffmpegPath = (): string => process.env.VATT_FFMPEG ?? 'ffmpeg';
 const ffprobePath = (): string => process.env.VATT_FFPROBE ?? 'ffprobe';
@@ -103,8 +104,9 @@ export async function probeMedia(path: string, timeoutMs = DEFAULT_TIMEOUT_MS): 
 }
 
 /** Input options; `threads` before `-i` sets the decoder's threads (after it, only the encoder's). */
-function inputArgs(start: number | undefined, path: string, threads?: number): string[] {
-  const args = ['-hide_banner', '-nostdin', '-v', 'error'];
+function inputArgs(start: number | undefined, path: string, threads?: number, level: 'error' | 'info' = 'error'): string[] {
+  // 'info' prints the input's description (its "Duration:" line); -nostats drops the progress lines.
+  const args = ['-hide_banner', '-nostdin', '-v', level, ...(level === 'info' ? ['-nostats'] : [])];
   if (threads !== undefined) {
     if (!(Number.isInteger(threads) && threads >= 0)) throw new Error(`decode: expected threads to be an integer >= 0 (0 = automatic), got ${threads}`);
     args.push('-threads', String(threads));
@@ -231,6 +233,83 @@ export async function decodeAudioVideo(
   );
   if (exitCode !== 0) throw failure('ffmpeg', path, stderr, 'video');
   return { video: toFrames(stdout, video, path, stderr, start), audio: toSamples(fd3) };
+}
+
+/** ffmpeg's "Duration: HH:MM:SS.ss" line (printed at `-v info` for the input), in seconds. */
+function printedDuration(stderr: string): number | undefined {
+  const m = /Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)/.exec(stderr);
+  return m ? Number(m[1]) * 3600 + Number(m[2]) * 60 + Number(m[3]) : undefined;
+}
+
+/**
+ * Decodes a whole clip (or `[start, start + duration)`) in ONE ffmpeg run with no probe beforehand: frames at
+ * `fps` with the short side scaled to `shortSide` (aspect kept) as a stream of PPM images on stdout, whose
+ * headers carry the frame size, and mono float32 audio at `sampleRate` on fd 3. The container duration comes
+ * from what ffmpeg prints for its input (`-v info`). A missing stream fails with `no-video-stream` /
+ * `no-audio-stream` (strict `-map`; `0:V` skips cover art). `video.onFrame` receives each frame as it is
+ * decoded (frames are then not kept), so a long video never sits in memory as raw rgb24.
+ *
+ * @example
+ * const clip = await decodeClip('clip.mp4', { video: { fps: 10, shortSide: 72 }, audio: { sampleRate: 48000 } });
+ * // clip.video: { frames, numFrames: 20, width: 72, height: 72, fps: 10 }, clip.audio: Float32Array(96000), clip.sourceDuration: 2
+ */
+export async function decodeClip(path: string, options: ClipDecodeOptions): Promise<DecodedClip> {
+  const { video, audio, start, duration, timeoutMs = DEFAULT_TIMEOUT_MS, threads = 1 } = options;
+  if (!video && !audio) throw new Error('decodeClip: ask for video, audio or both');
+  if (video && !(video.fps > 0)) throw new Error(`decodeClip: expected video.fps > 0, got ${video.fps}`);
+  const side = video?.shortSide;
+  if (side !== undefined && !(Number.isInteger(side) && side > 0)) throw new Error(`decodeClip: expected shortSide to be a positive integer, got ${side}`);
+  await assertReadable(path);
+  const args = inputArgs(start, path, threads, 'info');
+  if (video) {
+    const filters = [`fps=${video.fps}`];
+    if (side !== undefined) {
+      // Short side to `side`, the other side by aspect (-1); `upscale: false` keeps smaller sources as they are.
+      const target = video.upscale === false ? `min(${side},min(iw,ih))` : String(side);
+      filters.push(`scale=w='if(lte(iw,ih),${target},-1)':h='if(lte(iw,ih),-1,${target})':flags=bilinear`);
+    }
+    args.push(...durationArgs(duration), '-map', '0:V:0', '-vf', filters.join(','), '-f', 'image2pipe', '-c:v', 'ppm', 'pipe:1');
+  }
+  if (audio) args.push(...audioOutput(audio.sampleRate, duration, video ? 'pipe:3' : 'pipe:1'));
+  const frames: Uint8Array[] = [];
+  let size = { width: 0, height: 0 };
+  const reader = new PpmReader((rgb, width, height) => {
+    size = { width, height };
+    if (video?.onFrame) video.onFrame(rgb, width, height);
+    else frames.push(rgb);
+  });
+  const { stdout, fd3, stderr, exitCode } = await runMediaTool(
+    ffmpegPath(),
+    args,
+    path,
+    timeoutMs,
+    Boolean(video && audio),
+    video ? (c) => reader.push(c) : undefined,
+  );
+  if (exitCode !== 0) {
+    const missing = /Stream map '0:(V|a):0' matches no streams/.exec(stderr);
+    if (missing) {
+      throw missing[1] === 'a'
+        ? new MediaError('no-audio-stream', `no audio track in ${path}`, path)
+        : new MediaError('no-video-stream', `no video track in ${path}`, path);
+    }
+    throw failure('ffmpeg', path, stderr, video ? 'video' : 'audio');
+  }
+  const out: DecodedClip = { sourceDuration: printedDuration(stderr) };
+  if (video) {
+    reader.end();
+    if (reader.count === 0) {
+      throw new MediaError('no-frames', `ffmpeg decoded no frames from ${path} (start=${start ?? 0}s, file duration ${out.sourceDuration ?? '?'}s)`, path);
+    }
+    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    frames.reduce((o, f) => (all.set(f, o), o + f.length), 0);
+    out.video = { frames: all, numFrames: reader.count, fps: video.fps, ...size };
+  }
+  if (audio) {
+    out.audio = toSamples(video ? fd3 : stdout);
+    out.sampleRate = audio.sampleRate;
+  }
+  return out;
 }
 
 /** The Node back end: ffmpeg/ffprobe through child_process. */

@@ -1,6 +1,6 @@
 import type { VideoDecodeOptions } from './types.js';
 
-/** VATT's reference audio rate (spec 1.2: 48 kHz). */
+/** VATT's reference audio rate (docs/numerics.md §1.2: 48 kHz). */
 export const DEFAULT_SAMPLE_RATE = 48_000;
 
 /** Output frame size for the requested resize, from the source size. */

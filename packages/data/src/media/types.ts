@@ -38,7 +38,7 @@ export interface DecodedVideo {
 }
 
 export interface AudioDecodeOptions {
-  /** Output sample rate in Hz; default 48 000 (VATT, spec 1.2). */
+  /** Output sample rate in Hz; default 48 000 (VATT, docs/numerics.md §1.2). */
   sampleRate?: number;
   start?: number;
   duration?: number;
@@ -90,4 +90,37 @@ export interface MediaDecoder {
     video: VideoDecodeOptions,
     audio: AudioDecodeOptions,
   ): Promise<{ video: DecodedVideo; audio: Float32Array }>;
+}
+
+/** What `decodeClip` decodes in its single ffmpeg run. */
+export interface ClipDecodeOptions {
+  /** Frames at `fps`, short side scaled to `shortSide` (native size if omitted). */
+  video?: {
+    fps: number;
+    shortSide?: number;
+    /** `false`: a source whose short side is below `shortSide` keeps its size (default true: scaled up). */
+    upscale?: boolean;
+    /** Receives each rgb24 frame as it is decoded; frames are then not collected. */
+    onFrame?: (rgb: Uint8Array, width: number, height: number) => void;
+  };
+  /** Mono float32 audio at `sampleRate` Hz. */
+  audio?: { sampleRate: number };
+  /** Seconds from the start of the file. */
+  start?: number;
+  /** Seconds to decode (all remaining if omitted). */
+  duration?: number;
+  /** Kill ffmpeg after this many milliseconds (default 60 000). */
+  timeoutMs?: number;
+  /** ffmpeg decoding threads (default 1). */
+  threads?: number;
+}
+
+/** A clip decoded by `decodeClip`. */
+export interface DecodedClip {
+  /** Frames, rgb24 `[numFrames, height, width, 3]` (`frames` is empty when `onFrame` took them). */
+  video?: DecodedVideo;
+  audio?: Float32Array;
+  sampleRate?: number;
+  /** The container's duration as ffmpeg printed it (seconds), when it did. */
+  sourceDuration?: number;
 }
