@@ -9,6 +9,7 @@
  *   vatt embed <ckpt>              write embeddings of inputs as JSON
  *   vatt info <ckpt>               print a checkpoint's config and parameter counts
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
 import { existsSync, realpathSync } from 'node:fs';
 import { backendOption } from './args.js';
@@ -16,6 +17,7 @@ import { commandEmbed, commandInfo, commandRetrieval } from './commands.js';
 import { registerEvalCommands } from './eval-commands.js';
 import { registerPlotCommands } from './plot-commands.js';
 import { registerPretrainCommands } from './pretrain-command.js';
+import { registerTfCommands } from './tf-commands.js';
 
 export function buildCli(): Command {
   const program = new Command('vatt')
@@ -55,11 +57,15 @@ export function buildCli(): Command {
 
   registerEvalCommands(program);
   registerPlotCommands(program);
+  registerTfCommands(program);
   return program;
 }
 
 /** Runs the CLI on `argv` (`process.argv`); a failure prints `vatt: <message>` and exits with 1. */
 export async function runCli(argv: string[]): Promise<void> {
+  // tfjs's console notices (e.g. "install our node backend" on first use of cpu) would interleave with the
+  // CLI's own output, which already says which backend runs and why: the CLI runs tfjs in production mode.
+  tf.enableProdMode();
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {
