@@ -4,13 +4,15 @@
  * for any typed query by the cosine similarity of the video and text embeddings in the shared
  * video-text space (S_vt).
  *
- * URL parameters: `checkpoint` (directory URL holding model.json, default `./checkpoint/`),
- * `backend` (webgpu | wasm | cpu; default: the first that starts, in that order).
+ * URL parameters: `engine` (tfjs, default: the checkpoint; onnx: an exported folder on onnxruntime-web),
+ * `checkpoint` (directory URL holding model.json, default `./checkpoint/`), `onnx` (directory URL holding
+ * manifest.json, default `./onnx/`), `backend` (tfjs: webgpu | wasm | cpu; onnx: webgpu | wasm; default: the
+ * first that starts, in that order). Video files dropped on the page are embedded and searched too.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { embeddedSplits, encodeText, encodeVideo, loadVattFrom, similarity, type Clip, type LoadedVatt, type Matrix } from 'vatt/browser';
-import { BACKEND_ORDER, chooseBackend, type PageBackend } from './backend.js';
+import { embeddedSplits, similarity, type Clip, type Embedder, type Matrix } from 'vatt/browser';
+import { pageEmbedder } from './engine.js';
 import { animateOnHover, drawFrame } from './preview.js';
+import { decodeUserVideo, onVideoFiles } from './user-videos.js';
 
 /** One clip's place in a ranking. */
 export interface RankedClip {
@@ -37,8 +39,8 @@ function setState(state: 'loading' | 'ready' | 'busy' | 'error', message: string
 }
 
 /** Ranks `clips` (with their S_vt embeddings `videoVt`) for `query`, best first. */
-async function rank(vatt: LoadedVatt, clips: readonly Clip[], videoVt: Matrix, query: string): Promise<RankedClip[]> {
-  const text = await encodeText(vatt.model, vatt.preprocessor, [query]);
+async function rank(embedder: Embedder, clips: readonly Clip[], videoVt: Matrix, query: string): Promise<RankedClip[]> {
+  const text = await embedder.encodeText([query]);
   const scores = similarity(text.vt, videoVt);
   return clips.map((c, i) => ({ id: c.id, label: c.label ?? c.id, score: scores[i] })).sort((a, b) => b.score - a.score);
 }
@@ -74,39 +76,37 @@ function showRanking(query: string, ranking: readonly RankedClip[], clipsById: R
 
 async function start(): Promise<void> {
   const params = new URLSearchParams(location.search);
-  const asked = params.get('backend');
-  if (asked && !(BACKEND_ORDER as readonly string[]).includes(asked)) throw new Error(`backend: "${asked}" is not one of ${BACKEND_ORDER.join(', ')}`);
-  const backend = await chooseBackend(asked ? [asked as PageBackend] : BACKEND_ORDER);
-  document.body.dataset.backend = backend.name;
-  const checkpointUrl = params.get('checkpoint') ?? './checkpoint/';
-  setState('loading', `Backend ${backend.name}. Loading checkpoint ${checkpointUrl}…`);
-  const modelJson = new URL('model.json', new URL(checkpointUrl.endsWith('/') ? checkpointUrl : `${checkpointUrl}/`, location.href)).href;
-  const vatt = await loadVattFrom<{ seed?: number }>(tf.io.browserHTTPRequest(modelJson), modelJson);
-  const seed = vatt.training?.seed ?? 0;
-  const { heldout } = embeddedSplits(vatt.preprocessing, seed);
-  const v = vatt.preprocessing.video;
+  setState('loading', `Starting the ${params.get('engine') ?? 'tfjs'} engine…`);
+  const { engine, embedder, provider, skipped } = await pageEmbedder(params);
+  document.body.dataset.engine = engine;
+  document.body.dataset.backend = provider;
+  const seed = embedder.training?.seed ?? 0;
+  const { heldout } = embeddedSplits(embedder.preprocessing, seed);
+  const v = embedder.preprocessing.video;
   const frameShape: [number, number, number] = [v.frames, v.height, v.width];
-  setState('loading', `Backend ${backend.name}. Embedding ${heldout.length} clips…`);
-  const video = await encodeVideo(
-    vatt.model,
-    vatt.preprocessor,
+  setState('loading', `${embedder.description}. Embedding ${heldout.length} clips…`);
+  let video = await embedder.encodeVideo(
     heldout.map((c) => c.video),
     {
-      onProgress: (done, total) => setState('loading', `Backend ${backend.name}. Embedding clips ${done}/${total}…`),
+      onProgress: (done, total) => setState('loading', `${embedder.description}. Embedding clips ${done}/${total}…`),
     },
   );
+  const clips: Clip[] = [...heldout];
   const clipsById = new Map(heldout.map((c) => [c.id, c]));
 
-  const ready =
-    `Backend ${backend.name}${backend.skipped.length ? ` (skipped ${backend.skipped.join('; ')})` : ''}. ` +
-    `Checkpoint step ${vatt.training?.step ?? '?'}, ${heldout.length} held-out clips of the embedded dataset (seed ${seed}).`;
+  const ready = () =>
+    `${embedder.description}${skipped.length ? ` (skipped ${skipped.join('; ')})` : ''}. ` +
+    `Checkpoint step ${embedder.training?.step ?? '?'}, ${heldout.length} held-out clips of the embedded dataset (seed ${seed})` +
+    `${clips.length > heldout.length ? ` and ${clips.length - heldout.length} of your videos` : ''}.`;
+  let lastQuery = '';
   const search = async (query: string): Promise<void> => {
     const q = query.trim();
     if (!q) return;
     setState('busy', `Ranking clips for "${q}"…`);
+    lastQuery = q;
     try {
-      showRanking(q, await rank(vatt, heldout, video.vt, q), clipsById, frameShape);
-      setState('ready', ready);
+      showRanking(q, await rank(embedder, clips, video.vt, q), clipsById, frameShape);
+      setState('ready', ready());
     } catch (e) {
       setState('error', `Error: ${(e as Error).message}`);
     }
@@ -134,9 +134,50 @@ async function start(): Promise<void> {
       return b;
     }),
   );
+  // The user's own videos: decoded and embedded here, then ranked with the held-out clips.
+  onVideoFiles(el('drop-zone'), el<HTMLInputElement>('files'), (files) => {
+    void (async () => {
+      setState('busy', `Decoding and embedding ${files.length} video(s)…`);
+      try {
+        const added: Clip[] = [];
+        for (const f of files) added.push(await decodeUserVideo(f, embedder.preprocessing));
+        const e = await embedder.encodeVideo(added.map((c) => c.video));
+        const vt = new Float32Array(video.vt.data.length + e.vt.data.length);
+        vt.set(video.vt.data);
+        vt.set(e.vt.data, video.vt.data.length);
+        video = { ...video, vt: { data: vt, rows: video.vt.rows + e.vt.rows, cols: e.vt.cols } };
+        for (const c of added) {
+          clips.push(c);
+          clipsById.set(c.id, c);
+        }
+        document.body.dataset.userVideos = String(clips.length - heldout.length);
+        setState('ready', ready());
+        if (lastQuery) await search(lastQuery);
+      } catch (err) {
+        setState('error', `Error: ${(err as Error).message}`);
+      }
+    })();
+  });
+  // For the end-to-end tests: the page's engine and its embeddings of the held-out clips.
+  (window as unknown as { vattDemo: unknown }).vattDemo = {
+    engine,
+    provider,
+    description: embedder.description,
+    embedHeldout: async (captions: string[]) => {
+      const rows = (m: Matrix) => Array.from(m.data);
+      const vv = await embedder.encodeVideo(heldout.map((c) => c.video));
+      const a = await embedder.encodeAudio(heldout.map((c) => c.audio));
+      const t = await embedder.encodeText(captions);
+      return {
+        video: { features: rows(vv.features), va: rows(vv.va), vt: rows(vv.vt) },
+        audio: { features: rows(a.features), va: rows(a.va), vt: rows(a.vt) },
+        text: { features: rows(t.features), vt: rows(t.vt) },
+      };
+    },
+  };
   queryInput.disabled = false;
   searchButton.disabled = false;
-  setState('ready', ready);
+  setState('ready', ready());
 }
 
 start().catch((e: unknown) => {

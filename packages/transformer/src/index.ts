@@ -10,3 +10,4 @@ export * from './embeddings/index.js';
 export * from './backbones/index.js';
 export * from './presets.js';
 export * from './flops.js';
+export * from './onnx/index.js';

@@ -45,3 +45,6 @@ export { embeddedSplits, embeddedDatasetFor, type EmbeddedSplits } from './data/
 export { candidateCaptions, type Clip, type ClipDataset } from './data/clips.js';
 export { epochOrder, batchIndices } from './data/order.js';
 export { retrievalRanks, retrievalMetrics, type RetrievalMetrics } from './eval/retrieval.js';
+
+// ONNX export (graphs as bytes), the Embedder API over tfjs and onnxruntime (pass onnxruntime-web in).
+export * from './onnx/index.js';

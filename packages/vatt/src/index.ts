@@ -46,6 +46,9 @@ export * from './finetune/sources.js';
 export * from './plot/index.js';
 export { setupBackend, BACKEND_CHOICES, type BackendChoice, type BackendInfo } from './backend.js';
 
+// ONNX export and the onnxruntime engine (Node: files, onnxruntime-node, batch embedding, search).
+export * from './onnx/node-index.js';
+
 // TensorFlow tensor bundles (checkpoints and SavedModel variables): read, write, object graphs (Node).
 export * from './checkpoint/tf/index.js';
 

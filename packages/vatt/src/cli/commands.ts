@@ -10,8 +10,11 @@ import { formatZeroShot, zeroShotRetrieval, type ZeroShotReport } from '../eval/
 import { isClassifierConfig, loadClassifier } from '../finetune/finetune.js';
 import { encodeAudio, encodeText, encodeVideo } from '../model/encode.js';
 import { loadVatt } from '../model/load.js';
+import { isOnnxFolder } from '../onnx/node.js';
+import { embedderRetrieval } from '../onnx/retrieval.js';
 import type { PretrainState } from '../train/pretrain.js';
 import { out, resolveCheckpoint, writeJsonAtomic } from './args.js';
+import { commandEmbedIndex, openCliEmbedder } from './onnx-commands.js';
 
 /** The embedded held-out split, or a real source decoded for evaluation (bad samples reported, skipped). */
 async function evaluationSet(spec: string, pre: PreprocessingConfig, seed: number): Promise<Clip[]> {
@@ -23,7 +26,21 @@ async function evaluationSet(spec: string, pre: PreprocessingConfig, seed: numbe
   return clips;
 }
 
+/** The onnx engine (`--engine onnx`, or an exported folder): the same protocol through an Embedder. */
+async function retrievalWithEmbedder(source: string, o: Record<string, unknown>): Promise<void> {
+  const embedder = await openCliEmbedder(source, o);
+  try {
+    const clips = await evaluationSet(String(o.data ?? 'embedded'), embedder.preprocessing, embedder.training?.seed ?? 0);
+    const report: ZeroShotReport = await embedderRetrieval(embedder, clips);
+    out(formatZeroShot(report));
+    if (typeof o.json === 'string') await writeJsonAtomic(o.json, report);
+  } finally {
+    await embedder.dispose();
+  }
+}
+
 export async function commandRetrieval(ckptArg: string, o: Record<string, unknown>): Promise<void> {
+  if (o.engine === 'onnx' || isOnnxFolder(ckptArg)) return retrievalWithEmbedder(ckptArg, o);
   const b = await setupBackend((o.backend as BackendChoice) ?? 'auto');
   const dir = await resolveCheckpoint(ckptArg);
   const loaded = await loadVatt<PretrainState>(dir);
@@ -35,11 +52,14 @@ export async function commandRetrieval(ckptArg: string, o: Record<string, unknow
   loaded.model.dispose();
 }
 
+/** `vatt embed`: `--out DIR` (no .json) embeds a whole source into an index folder; `--out file.json` writes JSON. */
 export async function commandEmbed(ckptArg: string, o: Record<string, unknown>): Promise<void> {
+  const file = String(o.out);
+  if (!Array.isArray(o.text) && !file.endsWith('.json')) return commandEmbedIndex(ckptArg, o);
+  if (o.engine === 'onnx' || isOnnxFolder(ckptArg)) return embedJsonWithEmbedder(ckptArg, o);
   await setupBackend((o.backend as BackendChoice) ?? 'auto');
   const dir = await resolveCheckpoint(ckptArg);
   const loaded = await loadVatt<PretrainState>(dir);
-  const file = String(o.out);
   const rows = (m: { data: Float32Array; rows: number; cols: number }) =>
     Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
   if (Array.isArray(o.text)) {
@@ -72,6 +92,36 @@ export async function commandEmbed(ckptArg: string, o: Record<string, unknown>):
   }
   out(`wrote ${file}`);
   loaded.model.dispose();
+}
+
+/** `vatt embed ... --out file.json` on the onnx engine: the same JSON through an Embedder. */
+async function embedJsonWithEmbedder(source: string, o: Record<string, unknown>): Promise<void> {
+  const embedder = await openCliEmbedder(source, o);
+  const file = String(o.out);
+  const rows = (m: { data: Float32Array; rows: number; cols: number }) =>
+    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  try {
+    if (Array.isArray(o.text)) {
+      const t = await embedder.encodeText(o.text as string[]);
+      await writeJsonAtomic(file, { checkpoint: source, engine: embedder.engine, captions: o.text, features: rows(t.features), vt: rows(t.vt) });
+    } else {
+      const clips = await evaluationSet(String(o.data ?? 'embedded'), embedder.preprocessing, embedder.training?.seed ?? 0);
+      const v = await embedder.encodeVideo(clips.map((c) => c.video));
+      const a = await embedder.encodeAudio(clips.map((c) => c.audio));
+      const t = await embedder.encodeText(clips.map((c) => c.captions[0] ?? ''));
+      await writeJsonAtomic(file, {
+        checkpoint: source,
+        engine: embedder.engine,
+        clips: clips.map((c) => ({ id: c.id, caption: c.captions[0] })),
+        video: { features: rows(v.features), va: rows(v.va), vt: rows(v.vt) },
+        audio: { features: rows(a.features), va: rows(a.va) },
+        text: { features: rows(t.features), vt: rows(t.vt) },
+      });
+    }
+    out(`wrote ${file}`);
+  } finally {
+    await embedder.dispose();
+  }
 }
 
 /** `vatt info` for a fine-tuned classifier checkpoint. */

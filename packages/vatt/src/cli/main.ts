@@ -6,8 +6,12 @@
  *   vatt config <preset>           print a preset's experiment config (JSON)
  *   vatt eval retrieval <ckpt>     zero-shot retrieval (text->video, video->text, video->audio) vs chance
  *   vatt retrieve <ckpt>           same as `eval retrieval`
- *   vatt embed <ckpt>              write embeddings of inputs as JSON
+ *   vatt embed <ckpt> --out F|D    embeddings as JSON, or of a whole source into an index folder (.npy; resumable)
+ *   vatt search <index> <query>    text -> video / audio, or --like video -> video, over an index folder
+ *   vatt export onnx|tf <ckpt>     the towers as ONNX graphs (onnxruntime engine: --engine onnx), or a TF checkpoint
+ *   vatt import tf <prefix>        a released VATT TensorFlow checkpoint as a vatt checkpoint (also: vatt inspect tf)
  *   vatt info <ckpt>               print a checkpoint's config and parameter counts
+ *   vatt eval linear|finetune|...  probes and fine-tuning (see vatt eval --help); vatt plot curves|tsne|similarity
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Command } from 'commander';
@@ -15,6 +19,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { backendOption } from './args.js';
 import { commandEmbed, commandInfo, commandRetrieval } from './commands.js';
 import { registerEvalCommands } from './eval-commands.js';
+import { engineOption, positiveInt, registerOnnxCommands } from './onnx-commands.js';
 import { registerPlotCommands } from './plot-commands.js';
 import { registerPretrainCommands } from './pretrain-command.js';
 import { registerTfCommands } from './tf-commands.js';
@@ -35,6 +40,7 @@ export function buildCli(): Command {
     .option('--data <source>', 'embedded held-out split (default) or a dataset', 'embedded')
     .option('--json <file>', 'also write the metrics as JSON')
     .addOption(backendOption())
+    .addOption(engineOption())
     .action(retrievalAction);
   program
     .command('retrieve <checkpoint>')
@@ -42,21 +48,32 @@ export function buildCli(): Command {
     .option('--data <source>', 'embedded held-out split (default) or a dataset', 'embedded')
     .option('--json <file>', 'also write the metrics as JSON')
     .addOption(backendOption())
+    .addOption(engineOption())
     .action(retrievalAction);
 
   program
     .command('embed <checkpoint>')
-    .description('write embeddings ([AGG] features and the S_va / S_vt projections) for inputs as JSON')
-    .option('--data <source>', 'embedded held-out split (default) or a dataset', 'embedded')
+    .description(
+      'write embeddings ([AGG] features and the S_va / S_vt projections): as JSON (--out file.json), or of a whole source ' +
+        '(dataset, manifest, folder of videos) into an index folder (--out DIR: .npy files, ids.json; streaming, resumable)',
+    )
+    .option('--data <source>', 'embedded held-out split (default), a dataset, a manifest or a folder of video files', 'embedded')
     .option('--text <caption...>', 'embed these captions instead')
-    .requiredOption('--out <file>', 'output JSON file')
+    .requiredOption('--out <file-or-dir>', 'output JSON file (*.json), or the index folder')
+    .option('--split <split>', 'index folder: the eval (default) or train split of a dataset', 'eval')
+    .option('--batch-size <n>', 'clips per forward pass', positiveInt('--batch-size'), 16)
+    .option('--chunk <n>', 'index folder: samples per part (the unit of streaming and resumption)', positiveInt('--chunk'), 64)
+    .option('--overwrite', 'index folder: start again instead of resuming', false)
+    .option('--quiet', 'no progress output', false)
     .addOption(backendOption())
+    .addOption(engineOption())
     .action(commandEmbed);
 
   program.command('info <checkpoint>').description("print a checkpoint's config, training state and parameter counts").action(commandInfo);
 
   registerEvalCommands(program);
   registerPlotCommands(program);
+  registerOnnxCommands(program);
   registerTfCommands(program);
   return program;
 }
