@@ -3,6 +3,7 @@ import { hashSeed } from '@vatt/tokenizers/random';
 import type { Sample } from '../datasets/sample.js';
 import type { StoreSettings } from '../shards/decode.js';
 import { ShardSource } from '../shards/source.js';
+import type { ShardIndex } from '../shards/source.js';
 import { shareStoredClip, storedClipBytes } from '../shards/stored.js';
 import type { StoredClip } from '../shards/stored.js';
 import { resolveClipConfig } from './clip.js';
@@ -153,6 +154,21 @@ class Lru<K, V> {
   }
 }
 
+/**
+ * Refuses shards whose stored media cannot give the clip config (checked once, not as a skip of every sample):
+ * missing frames or audio, or audio at another rate (the loader does not resample stored audio).
+ */
+function checkShardSettings(stored: ShardIndex['settings'], cfg: ReturnType<typeof resolveClipConfig>): void {
+  if (cfg.video && !stored.video) throw new Error('BatchLoader: the shards hold no frames (prepared with video: false), the clip config asks for video');
+  if (cfg.audio && !stored.audio) throw new Error('BatchLoader: the shards hold no audio (prepared with audio: false), the clip config asks for audio');
+  if (cfg.audio && stored.audio && stored.sampleRate !== cfg.audio.sampleRate) {
+    throw new Error(
+      `BatchLoader: the shards hold audio at ${stored.sampleRate} Hz, the clip config asks for ${cfg.audio.sampleRate} Hz: ` +
+        `prepare them again at that rate (vatt prepare --sample-rate ${cfg.audio.sampleRate}, or the model's --preset / --config)`,
+    );
+  }
+}
+
 /** Probe results kept for this many sample files (a few hundred bytes each). */
 const PROBE_CACHE_ENTRIES = 200_000;
 
@@ -228,6 +244,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
         ? { version: 1, kind: 'shards', seed, count: source.shards.length, fingerprint, epoch: 0, shard: 0, sample: 0, buffer: [], rng: 0, batches: 0 }
         : { version: 1, kind: 'samples', seed, count: source.length, fingerprint, epoch: 0, offset: 0, batches: 0 });
     this.clips = new Lru<number, StoredClip>(options.cacheBytes ?? 0, storedClipBytes);
+    if (fromShards && source.index) checkShardSettings(source.index.settings, resolved);
   }
 
   /**
@@ -327,6 +344,13 @@ export class BatchLoader implements AsyncIterable<Batch> {
       }
     };
     let clips: LoadedClip[] = [];
+    // Samples skipped since the last one that loaded: a whole epoch of them means none ever will (a loader of
+    // several epochs, or an endless one, would otherwise go round skipping; one epoch simply ends). Epoch size:
+    // the list's, the shard index's, or counted over the first whole epoch seen (a resumed loader starts mid-epoch).
+    let skippedInARow = 0;
+    let perEpoch = this.source instanceof ShardSource ? this.source.sampleCount : this.source.length;
+    let lastEpoch: number | undefined;
+    let counting: { epoch: number; seen: number } | undefined;
     // Output buffers of the clips waiting in `clips`: free again once the batch is copied out of them.
     let held: ClipBuffers[] = [];
     let last: OrderItem | undefined;
@@ -346,7 +370,14 @@ export class BatchLoader implements AsyncIterable<Batch> {
         const outcome = await result;
         if (runner.failure) throw runner.failure;
         last = item;
+        if (perEpoch === undefined) {
+          if (counting && item.epoch !== counting.epoch) perEpoch = counting.seen;
+          else if (counting) counting.seen++;
+          else if (lastEpoch !== undefined && item.epoch !== lastEpoch) counting = { epoch: item.epoch, seen: 1 };
+          lastEpoch = item.epoch;
+        }
         if (outcome.ok) {
+          skippedInARow = 0;
           this.stats.loaded++;
           clips.push(outcome.clip!);
           if (buffers) held.push(buffers);
@@ -356,6 +387,12 @@ export class BatchLoader implements AsyncIterable<Batch> {
           const skipped = { index: item.index ?? -1, id: item.id, code: outcome.code, reason: outcome.reason };
           this.stats.skipped.push(skipped);
           this.options.onSkip?.(skipped);
+          if (++skippedInARow >= (perEpoch ?? Infinity) && perEpoch! > 0 && this.options.epochs > 1) {
+            const first = this.stats.skipped[this.stats.skipped.length - skippedInARow];
+            throw new Error(
+              `BatchLoader: all ${perEpoch} samples of an epoch were skipped, none can be loaded (the first: "${first.id}": ${first.code}: ${first.reason})`,
+            );
+          }
         }
         if (clips.length === batchSize) yield emit(item);
       }

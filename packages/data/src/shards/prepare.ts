@@ -262,7 +262,8 @@ export async function prepareShards(samples: readonly Sample[], options: Prepare
     ].filter(Boolean);
     if (differs.length > 0) {
       throw new Error(
-        `prepareShards: ${dir} holds shards prepared with other ${differs.join(', ')}; pass overwrite: true to start over, or another out folder`,
+        `prepareShards: ${dir} holds shards prepared with other ${differs.join(', ')}; ` +
+          'start over with the overwrite option (vatt prepare --overwrite) or write to another folder',
       );
     }
     index = { ...old, complete: false };

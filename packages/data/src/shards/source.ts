@@ -74,23 +74,47 @@ function formatOf(name: string): ShardFormat | undefined {
   return undefined;
 }
 
+/** GET `url`; a network failure or an error status names the URL (fetch itself says only "fetch failed"). */
+async function get(url: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    const cause = (error as Error & { cause?: Error }).cause;
+    throw new Error(`ShardSource: GET ${url} failed: ${cause?.message ?? (error as Error).message}`, { cause: error });
+  }
+  if (!response.ok || !response.body) throw new Error(`ShardSource: GET ${url} answered ${response.status} ${response.statusText}`);
+  return response;
+}
+
 /** Opens a shard for reading: a local file, or an http(s) URL streamed with fetch. */
 async function openShard(location: string): Promise<Readable> {
-  if (!isUrl(location)) return createReadStream(location, { highWaterMark: 1 << 20 });
-  const response = await fetch(location);
-  if (!response.ok || !response.body) throw new Error(`ShardSource: GET ${location} answered ${response.status} ${response.statusText}`);
+  if (!isUrl(location)) {
+    if (!existsSync(location)) throw new Error(`ShardSource: shard ${location} does not exist`);
+    return createReadStream(location, { highWaterMark: 1 << 20 });
+  }
+  const response = await get(location);
   return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }
 
+/** A shard file name from an index: a plain name in the index's folder, never a path that leads out of it. */
+function checkShardFile(file: unknown, location: string): string {
+  if (typeof file !== 'string' || file === '' || file === '.' || file === '..' || /[/\\]/.test(file) || /^[a-z]+:/i.test(file)) {
+    throw new Error(`ShardSource: ${location} names the shard ${JSON.stringify(file)}: shards must be plain file names beside the index`);
+  }
+  return file;
+}
+
 async function readIndex(location: string): Promise<ShardIndex> {
-  const text = isUrl(location)
-    ? await fetch(location).then((r) => {
-        if (!r.ok) throw new Error(`ShardSource: GET ${location} answered ${r.status} ${r.statusText}`);
-        return r.text();
-      })
-    : readFileSync(location, 'utf8');
-  const index = JSON.parse(text) as ShardIndex;
-  if (index.version !== 1 || !Array.isArray(index.shards)) throw new Error(`ShardSource: ${location} is not a shard index (version 1)`);
+  const text = isUrl(location) ? await (await get(location)).text() : readFileSync(location, 'utf8');
+  let index: ShardIndex;
+  try {
+    index = JSON.parse(text) as ShardIndex;
+  } catch (error) {
+    throw new Error(`ShardSource: ${location} is not JSON (${(error as Error).message})`, { cause: error });
+  }
+  if (index?.version !== 1 || !Array.isArray(index.shards)) throw new Error(`ShardSource: ${location} is not a shard index (version 1)`);
+  for (const s of index.shards) checkShardFile(s?.file, location);
   return index;
 }
 
@@ -175,6 +199,12 @@ export class ShardSource {
         shards.push(...expandBraces(one));
       }
     }
+    const missing = shards.filter((s) => !isUrl(s) && !existsSync(s));
+    if (missing.length > 0) {
+      throw new Error(
+        `ShardSource: ${missing.length} of the ${shards.length} shards do not exist: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}`,
+      );
+    }
     const format = options.format ?? index?.format ?? formatOf(shards[0]);
     if (!format) throw new Error(`ShardSource: cannot tell the format of ${shards[0]} (name it .tar or .tfrecord, or pass { format })`);
     return new ShardSource(shards, format, index);
@@ -196,18 +226,32 @@ export class ShardSource {
     const location = this.shards[i];
     if (location === undefined) throw new Error(`ShardSource: no shard ${i} (${this.shards.length} shards)`);
     const stream = await openShard(location);
-    if (this.format === 'tar') {
-      yield* readTarShard(stream, location);
-      return;
-    }
+    const records = this.format === 'tar' ? readTarShard(stream, location) : this.sequenceExamples(stream, location, i);
     try {
-      let n = 0;
-      for await (const { data } of readTfRecords(stream, location)) {
-        yield await decodeSequenceExample(data, `${i}:${n}`);
-        n++;
+      for (;;) {
+        let next: IteratorResult<StoredClip>;
+        try {
+          next = await records.next();
+        } catch (error) {
+          // Name the shard (tar-stream says only "Unexpected end of data").
+          const message = (error as Error).message;
+          if (message.includes(location)) throw error;
+          throw new Error(`ShardSource: ${location}: ${message} (a truncated or damaged shard)`, { cause: error });
+        }
+        if (next.done) return;
+        yield next.value;
       }
     } finally {
+      await records.return(undefined);
       stream.destroy();
+    }
+  }
+
+  private async *sequenceExamples(stream: Readable, location: string, i: number): AsyncGenerator<StoredClip> {
+    let n = 0;
+    for await (const { data } of readTfRecords(stream, location)) {
+      yield await decodeSequenceExample(data, `${i}:${n}`);
+      n++;
     }
   }
 }
