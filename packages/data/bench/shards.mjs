@@ -9,10 +9,10 @@
 //   npm run build -w packages/data && node packages/data/bench/shards.mjs [--clips 144] [--workers N] [--json out.json] [--only tiny,small]
 //
 // Prints a table and, last, one JSON line with every number.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { CLIP_SOURCE, makeClips } from '../../../testing/media-clips.mjs';
 import { BatchLoader, prepareShards, ShardSource } from '../dist/index.js';
 
 const args = process.argv.slice(2);
@@ -28,21 +28,9 @@ const jsonOut = flag('json', undefined);
 const batchSize = 32;
 
 const dir = mkdtempSync(join(tmpdir(), 'vatt-shards-bench-'));
-const media = join(dir, 'media');
-execFileSync('mkdir', ['-p', media]);
-const total = clips * 2;
 const t0 = performance.now();
-execFileSync('ffmpeg', [
-  ...['-hide_banner', '-v', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=s=112x112:r=25:d=${total}`],
-  ...['-f', 'lavfi', '-i', `sine=f=330:beep_factor=4:d=${total}:sample_rate=44100`],
-  ...['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-g', '50', '-keyint_min', '50', '-sc_threshold', '0', '-c:a', 'aac', '-shortest'],
-  ...['-f', 'segment', '-segment_time', '2', '-reset_timestamps', '1', join(media, 'clip%04d.mp4')],
-]);
-const files = readdirSync(media)
-  .filter((f) => f.endsWith('.mp4'))
-  .sort()
-  .slice(0, clips);
-const samples = files.map((f, i) => ({ id: f, video: join(media, f), captions: [`clip ${i}`], label: i % 4 }));
+const files = makeClips(join(dir, 'media'), clips);
+const samples = files.map((f, i) => ({ id: basename(f), video: f, captions: [`clip ${i}`], label: i % 4 }));
 console.error(`${files.length} clips generated in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 const configs = {
@@ -94,7 +82,7 @@ const results = {
   batchSize,
   clips: files.length,
   clipSeconds: 2,
-  source: '112x112 H.264 25 fps + AAC 44.1 kHz',
+  source: CLIP_SOURCE,
   rows: [],
 };
 for (const name of only) {

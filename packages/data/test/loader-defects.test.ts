@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchLoader } from '../src/index.js';
 import type { Batch, ClipConfig, LoaderCursor, Sample } from '../src/index.js';
-import { makeClips } from './helpers/clips.js';
+import { makeClips } from '@vatt-testing/clips';
 import { generateMedia } from './helpers/media.js';
 import type { GeneratedMedia } from './helpers/media.js';
 import { childProcesses } from './helpers/processes.js';

@@ -27,7 +27,7 @@ import {
 import type { Batch, ClipConfig, Sample, ShardIndex, StoredClip } from '../src/index.js';
 import { defaultWorkerScript } from '../src/loader/pool.js';
 import { TENSORFLOW_EXAMPLE_PROTO, exampleTypes } from '../src/shards/example-proto.js';
-import { clipSamples, makeClips } from './helpers/clips.js';
+import { clipSamples, makeClips } from '@vatt-testing/clips';
 import { generateMedia } from './helpers/media.js';
 import type { GeneratedMedia } from './helpers/media.js';
 
