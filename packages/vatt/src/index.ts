@@ -31,7 +31,18 @@ export {
 export * from './parallel/index.js';
 
 // Data sources on disk.
-export { readSource, evaluationClips, clipConfigFor, loaderBatches, pretrainBatchFromLoader, type SourceInfo } from './data/sources.js';
+export {
+  readSource,
+  isShardSpec,
+  shardCaptions,
+  evaluationClips,
+  clipConfigFor,
+  loaderBatches,
+  pretrainBatchFromLoader,
+  SHARD_VOCABULARY_FILE,
+  type SourceInfo,
+  type LoaderInput,
+} from './data/sources.js';
 
 // Evaluation, fine-tuning, plots, backends.
 export { zeroShotRetrieval, formatZeroShot, type ZeroShotReport } from './eval/zero-shot.js';

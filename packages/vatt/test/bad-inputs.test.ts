@@ -10,6 +10,9 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { makeClips } from '@vatt-testing/clips';
+import { rewriteShards, truncateFrames } from '@vatt-testing/shards';
 import { loadVocabulary } from '@vatt/tokenizers';
 import { openDataset, readManifest } from '@vatt/data';
 
@@ -352,5 +355,101 @@ describe('TensorFlow checkpoints, damaged', () => {
       ['import', 'tf', prefix, '--preset', 'bbs', '--out', path.join(tmp, 'tf-out', 'bbs')],
       /bbs|shape|expected/,
     );
+  });
+});
+
+describe('prepared shards, damaged or mismatched', () => {
+  let shards: string;
+  const train = (data: string, extra: string[] = []) => [
+    'pretrain',
+    '--data',
+    data,
+    '--steps',
+    '2',
+    '--batch',
+    '4',
+    '--out',
+    path.join(tmp, 'shard-runs', String(Math.random())),
+    '--backend',
+    'wasm',
+    '--quiet',
+    ...extra,
+  ];
+  beforeAll(() => {
+    const files = makeClips(path.join(tmp, 'shard-media'), 6, { size: 64, seconds: 1 });
+    const manifest = path.join(tmp, 'shard-clips.jsonl');
+    writeFileSync(manifest, files.map((f, i) => JSON.stringify({ id: `c${i}`, video: f, captions: [`clip ${i}`] })).join('\n'));
+    shards = path.join(tmp, 'shards');
+    const r = vatt(['prepare', manifest, '--out', shards, '--shard-size', '0.1', '--quiet']);
+    if (r.code !== 0) throw new Error(`vatt prepare failed: ${r.err}`);
+  }, 120_000);
+
+  test('vatt prepare of a source whose every sample is unreadable says none could be stored, and why', () => {
+    const manifest = path.join(tmp, 'all-bad.jsonl');
+    writeFileSync(path.join(tmp, 'bad1.mp4'), 'not a video');
+    writeFileSync(
+      manifest,
+      `${JSON.stringify({ id: 'a', video: path.join(tmp, 'bad1.mp4') })}\n${JSON.stringify({ id: 'b', video: path.join(tmp, 'missing.mp4') })}\n`,
+    );
+    expectCleanError(
+      'shards: prepare with every sample unreadable',
+      ['prepare', manifest, '--out', path.join(tmp, 'all-bad'), '--quiet'],
+      /none of the 2 samples could be stored \(1 corrupt-media, 1 file-not-found; each reason is in .*shards\.json/,
+    );
+  });
+
+  test('a truncated shard: the error names the file', () => {
+    const dir = path.join(tmp, 'shards-truncated');
+    mkdirSync(dir);
+    for (const f of readdirSync(shards)) copyFileSync(path.join(shards, f), path.join(dir, f));
+    truncateSync(path.join(dir, 'shard-000001.tar'), 20_000);
+    expectCleanError('shards: a truncated tar shard (vatt pretrain)', train(dir, ['--steps', '4']), /shard-000001\.tar: .*truncated or damaged shard/);
+  });
+
+  test('a brace pattern naming shards that are not there lists them', () => {
+    expectCleanError(
+      'shards: a brace pattern past the last shard',
+      train(`${shards}/shard-{000000..000099}.tar`),
+      /of the 100 shards do not exist: .*shard-0000\d\d\.tar/,
+    );
+  });
+
+  test('an http shard that cannot be fetched names the URL', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    await new Promise((resolve) => server.close(resolve));
+    expectCleanError(
+      'shards: an http shard on a closed port',
+      train(`http://127.0.0.1:${port}/shard-000000.tar`),
+      new RegExp(`GET http://127.0.0.1:${port}/shard-000000.tar failed: .*ECONNREFUSED`),
+    );
+  });
+
+  test('shards.json that is not JSON, or names a shard outside its folder', () => {
+    const dir = path.join(tmp, 'shards-bad-index');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'shards.json'), '{"version": 1, "shards": [');
+    expectCleanError('shards: shards.json that is not JSON', train(dir), /shards\.json is not JSON/);
+    writeFileSync(path.join(dir, 'shards.json'), JSON.stringify({ version: 1, format: 'tar', shards: [{ file: '../shards/shard-000000.tar' }] }));
+    expectCleanError(
+      'shards: shards.json naming ../ (outside its folder)',
+      train(dir),
+      /names the shard "\.\.\/shards\/shard-000000\.tar": shards must be plain file names/,
+    );
+  });
+
+  test('shards prepared at another audio rate than the model are refused up front, saying how to prepare them', () => {
+    expectCleanError(
+      'shards: audio rate differs from the model (vatt pretrain --set)',
+      train(shards, ['--set', 'preprocessing.audio.sampleRate=8000', '--set', 'preprocessing.audio.samples=6400']),
+      /hold audio at 5120 Hz, the clip config asks for 8000 Hz: prepare them again .*--sample-rate 8000/,
+    );
+  });
+
+  test('shards whose every record is damaged end the run with an error instead of waiting forever', async () => {
+    const dir = path.join(tmp, 'shards-all-damaged');
+    await rewriteShards(shards, dir, truncateFrames);
+    expectCleanError('shards: every record damaged (vatt pretrain)', train(dir), /all 6 samples of an epoch were skipped.*frames are truncated/);
   });
 });

@@ -1,14 +1,18 @@
 /**
  * Kill -9 at seeded random points of long jobs, then resume or rerun: nothing finished is lost, nothing
- * partial looks complete, and a resumed pretraining run repeats the uninterrupted run's losses exactly.
+ * partial looks complete, and a resumed pretraining run repeats the uninterrupted run's losses exactly
+ * (from the embedded data and from prepared shards of real media).
  * The kill points are delays drawn from a seeded stream over the job's whole duration (start-up, steps,
  * checkpoint writes), so they land in different phases; the assertions must hold wherever they land.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
+import { makeClips } from '@vatt-testing/clips';
+import { ShardSource, type ShardIndex } from '@vatt/data';
 import { Rng } from '@vatt/tokenizers';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -129,8 +133,97 @@ test(`import tf killed at ${KILLS} seeded points leaves nothing that looks compl
     }
     const temporaries = readdirSync(tmp).filter((n) => n.startsWith(`import-cut-${k}.`) || n.startsWith(`.import-cut-${k}`));
     outcomes.push(
-      `${at} ms: ${cut.killed ? `killed, left ${left}${temporaries.length ? ` (+ an unfinished temporary: ${temporaries.join(', ')})` : ''}` : 'finished first'}`,
+      `${at} ms: ` +
+        (cut.killed ? `killed, left ${left}${temporaries.length ? ` (+ an unfinished temporary: ${temporaries.join(', ')})` : ''}` : 'finished first'),
     );
   }
   console.log(`import tf kill points (import of ${duration} ms):\n${outcomes.join('\n')}`);
+}, 600_000);
+
+/** A manifest of real clips (H.264 + AAC, 2 s) with one truncated file among them. */
+function mediaManifest(dir: string, count: number, corrupt: number): string {
+  const files = makeClips(path.join(dir, 'media'), count, { size: 112, seconds: 2 });
+  truncateSync(files[corrupt], 3000);
+  const manifest = path.join(dir, 'clips.jsonl');
+  writeFileSync(manifest, files.map((f, i) => JSON.stringify({ id: `clip${i}`, video: f, captions: [`clip ${i} of ${count} beeps`] })).join('\n') + '\n');
+  return manifest;
+}
+
+/** What a shard folder holds, record by record (meta and a hash of the frames and audio), keyed by sample key. */
+async function shardContents(dir: string): Promise<Map<string, string>> {
+  const source = await ShardSource.open(dir);
+  const out = new Map<string, string>();
+  for (let i = 0; i < source.shards.length; i++) {
+    for await (const clip of source.records(i)) {
+      const hash = createHash('sha256');
+      if (clip.frames) hash.update(clip.frames);
+      if (clip.audio) hash.update(new Uint8Array(clip.audio.buffer, clip.audio.byteOffset, clip.audio.byteLength));
+      out.set(clip.meta.key, `${JSON.stringify(clip.meta)} ${hash.digest('hex')}`);
+    }
+  }
+  return out;
+}
+
+test(`prepare killed at ${KILLS} seeded points resumes to the same samples, skips and vocabulary; no partial shard is left`, async () => {
+  const manifest = mediaManifest(path.join(tmp, 'prepare-media'), 24, 7);
+  const prepareArgs = (out: string) => ['prepare', manifest, '--out', out, '--shard-size', '0.25', '--workers', '2', '--quiet'];
+  const full = path.join(tmp, 'prepare-full');
+  const t0 = Date.now();
+  const first = vatt(prepareArgs(full));
+  const duration = Date.now() - t0;
+  expect({ code: first.code, err: first.err }).toEqual({ code: 0, err: '' });
+  const expected = await shardContents(full);
+  const expectedIndex = JSON.parse(readFileSync(path.join(full, 'shards.json'), 'utf8')) as ShardIndex;
+  expect(expected.size).toBe(23);
+  const rng = new Rng(31);
+  const outcomes: string[] = [];
+  for (let k = 0; k < KILLS; k++) {
+    const out = path.join(tmp, `prepare-cut-${k}`);
+    const at = Math.round(rng.uniform(0.1, 1) * duration);
+    const cut = await vattKilledAfter(prepareArgs(out), at);
+    const shardsBefore = existsSync(out) ? readdirSync(out).filter((n) => n.endsWith('.tar')).length : 0;
+    const again = vatt(prepareArgs(out));
+    expect({ k, at, code: again.code, err: again.err }).toEqual({ k, at, code: 0, err: '' });
+    const index = JSON.parse(readFileSync(path.join(out, 'shards.json'), 'utf8')) as ShardIndex;
+    expect({ k, complete: index.complete, totals: index.totals, skipped: index.skipped.map((s) => [s.id, s.code]) }).toEqual({
+      k,
+      complete: true,
+      totals: { ...expectedIndex.totals, bytes: index.totals.bytes },
+      skipped: expectedIndex.skipped.map((s) => [s.id, s.code]),
+    });
+    // Every sample once, stored exactly as the uninterrupted run stored it; no temporary file; every listed shard there.
+    expect({ k, same: [...(await shardContents(out))].sort().join('\n') === [...expected].sort().join('\n') }).toEqual({ k, same: true });
+    expect({ k, left: readdirSync(out).filter((n) => !/^(shard-\d{6}\.tar|shards\.json|vocab\.txt)$/.test(n)) }).toEqual({ k, left: [] });
+    expect(readFileSync(path.join(out, 'vocab.txt'), 'utf8')).toBe(readFileSync(path.join(full, 'vocab.txt'), 'utf8'));
+    outcomes.push(`${at} ms: ${cut.killed ? `killed with ${shardsBefore} complete shard(s)` : 'finished first'}`);
+  }
+  console.log(`prepare kill points (prepare of ${duration} ms):\n${outcomes.join('\n')}`);
+}, 600_000);
+
+test('pretraining from shards, killed at 4 seeded points, resumes to the uninterrupted losses', async () => {
+  const manifest = mediaManifest(path.join(tmp, 'train-media'), 14, 2);
+  const shards = path.join(tmp, 'train-shards');
+  expect(vatt(['prepare', manifest, '--out', shards, '--quiet']).code).toBe(0);
+  // The last --batch wins: 4 (three batches an epoch of the 13 stored clips).
+  const trainArgs = (out: string) => [...pretrainArgs(out), '--batch', '4', '--data', shards];
+  const full = path.join(tmp, 'shards-full');
+  const t0 = Date.now();
+  const first = vatt(trainArgs(full));
+  const duration = Date.now() - t0;
+  expect({ code: first.code, err: first.err }).toEqual({ code: 0, err: '' });
+  const expected = losses(full);
+  expect([...expected.keys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  const rng = new Rng(77);
+  const outcomes: string[] = [];
+  for (let k = 0; k < 4; k++) {
+    const out = path.join(tmp, `shards-cut-${k}`);
+    const at = Math.round(rng.uniform(0.2, 1) * duration);
+    const cut = await vattKilledAfter(trainArgs(out), at);
+    const saved = existsSync(path.join(out, 'checkpoints')) && readdirSync(path.join(out, 'checkpoints')).some((n) => /^ckpt-\d+$/.test(n));
+    const again = vatt([...trainArgs(out), saved ? '--resume' : '--overwrite']);
+    expect({ k, at, code: again.code, err: again.err }).toEqual({ k, at, code: 0, err: '' });
+    expect({ k, losses: [...losses(out)] }).toEqual({ k, losses: [...expected] });
+    outcomes.push(`${at} ms: ${cut.killed ? `killed ${saved ? 'after a checkpoint' : 'before the first checkpoint'}` : 'finished first'}`);
+  }
+  console.log(`pretrain from shards kill points (run of ${duration} ms):\n${outcomes.join('\n')}`);
 }, 600_000);

@@ -16,11 +16,11 @@ import type { PretrainState } from '../train/pretrain.js';
 import { out, resolveCheckpoint, writeJsonAtomic } from './args.js';
 import { commandEmbedIndex, openCliEmbedder } from './onnx-commands.js';
 
-/** The embedded held-out split, or a real source decoded for evaluation (bad samples reported, skipped). */
+/** The embedded held-out split, or a real source (media or prepared shards) decoded for evaluation (bad samples reported, skipped). */
 async function evaluationSet(spec: string, pre: PreprocessingConfig, seed: number): Promise<Clip[]> {
   if (spec === 'embedded') return embeddedSplits(pre, seed).heldout;
   const source = await readSource(spec, { evaluation: true });
-  const { clips, skipped } = await evaluationClips(source.samples, pre);
+  const { clips, skipped } = await evaluationClips(source.shards ?? source.samples, pre);
   for (const s of skipped) process.stderr.write(`skipped sample ${s.id}: ${s.reason}\n`);
   out(`data: ${source.kind}: ${source.description}, ${clips.length} clips${skipped.length ? ` (${skipped.length} skipped)` : ''}`);
   return clips;

@@ -4,6 +4,7 @@
  *   vatt main                      pretrain the tiny preset on the embedded data, then print held-out retrieval
  *   vatt pretrain [options]        contrastive pretraining of a preset or --config file (embedded data by default), --resume
  *   vatt config <preset>           print a preset's experiment config (JSON)
+ *   vatt prepare <source> --out D  decode a dataset once into shards (WebDataset tar or DMVR TFRecord) for --data D
  *   vatt eval retrieval <ckpt>     zero-shot retrieval (text->video, video->text, video->audio) vs chance
  *   vatt retrieve <ckpt>           same as `eval retrieval`
  *   vatt embed <ckpt> --out F|D    embeddings as JSON, or of a whole source into an index folder (.npy; resumable)
@@ -21,6 +22,7 @@ import { commandEmbed, commandInfo, commandRetrieval } from './commands.js';
 import { registerEvalCommands } from './eval-commands.js';
 import { engineOption, positiveInt, registerOnnxCommands } from './onnx-commands.js';
 import { registerPlotCommands } from './plot-commands.js';
+import { registerPrepareCommand } from './prepare-command.js';
 import { registerPretrainCommands } from './pretrain-command.js';
 import { registerTfCommands } from './tf-commands.js';
 
@@ -31,13 +33,14 @@ export function buildCli(): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
 
   registerPretrainCommands(program);
+  registerPrepareCommand(program);
 
   const evalCmd = program.command('eval').description('evaluate a checkpoint');
   const retrievalAction = (ckpt: string, opts: Record<string, unknown>) => commandRetrieval(ckpt, opts);
   evalCmd
     .command('retrieval <checkpoint>')
     .description('zero-shot retrieval: text->video, video->text, video->audio R@1/5/10, MedR vs chance')
-    .option('--data <source>', 'embedded held-out split (default) or a dataset', 'embedded')
+    .option('--data <source>', 'embedded held-out split (default), a dataset, a manifest, or shards from `vatt prepare`', 'embedded')
     .option('--json <file>', 'also write the metrics as JSON')
     .addOption(backendOption())
     .addOption(engineOption())
@@ -45,7 +48,7 @@ export function buildCli(): Command {
   program
     .command('retrieve <checkpoint>')
     .description('alias of `eval retrieval`')
-    .option('--data <source>', 'embedded held-out split (default) or a dataset', 'embedded')
+    .option('--data <source>', 'embedded held-out split (default), a dataset, a manifest, or shards from `vatt prepare`', 'embedded')
     .option('--json <file>', 'also write the metrics as JSON')
     .addOption(backendOption())
     .addOption(engineOption())

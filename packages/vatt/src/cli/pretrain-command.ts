@@ -41,12 +41,19 @@ export type PretrainCliOptions = { [K in keyof typeof SHORTHANDS]?: string | num
   set?: string[];
   dropRate?: number;
   data?: string;
+  workers?: number;
   out: string;
   resume: boolean;
   overwrite: boolean;
   allowChanges: boolean;
   quiet: boolean;
   backend: BackendChoice;
+};
+
+/** The options that pick an experiment config (`--resume` with `--out`: the run's saved one is the base). */
+export type ExperimentCliOptions = Pick<PretrainCliOptions, 'preset' | 'config' | 'set' | 'dropRate' | 'data' | keyof typeof SHORTHANDS> & {
+  out?: string;
+  resume?: boolean;
 };
 
 /** Reads an experiment config file (JSON), validating it. */
@@ -68,7 +75,7 @@ export async function readExperimentFile(file: string): Promise<ExperimentInput>
 }
 
 /** The `--set` overrides the shorthand flags stand for (only the flags given). */
-function shorthandOverrides(o: PretrainCliOptions, base: ExperimentInput): string[] {
+function shorthandOverrides(o: ExperimentCliOptions, base: ExperimentInput): string[] {
   const sets: string[] = [];
   for (const [flag, field] of Object.entries(SHORTHANDS) as Array<[keyof typeof SHORTHANDS, string]>) {
     if (o[flag] !== undefined) sets.push(`${field}=${typeof o[flag] === 'string' ? JSON.stringify(o[flag]) : o[flag]}`);
@@ -90,10 +97,10 @@ async function savedRun(outDir: string): Promise<PretrainState['run'] | undefine
 }
 
 /** The experiment the command line asks for (see the file comment), and the data source. */
-export async function experimentFromCli(o: PretrainCliOptions): Promise<{ config: ExperimentConfig; data: string; source: string }> {
+export async function experimentFromCli(o: ExperimentCliOptions): Promise<{ config: ExperimentConfig; data: string; source: string }> {
   if (o.preset !== undefined && o.config !== undefined) throw new Error('give --preset or --config, not both');
   if (o.preset !== undefined && !isPresetName(o.preset)) throw new Error(`--preset must be one of ${PRESET_NAMES.join(', ')}, got "${o.preset}"`);
-  const saved = o.resume ? await savedRun(o.out) : undefined;
+  const saved = o.resume && o.out !== undefined ? await savedRun(o.out) : undefined;
   let base: ExperimentInput;
   let source: string;
   if (o.config !== undefined) [base, source] = [await readExperimentFile(o.config), o.config];
@@ -142,8 +149,8 @@ async function runPretrain(o: PretrainCliOptions): Promise<PretrainResult> {
   let data: PretrainData = 'embedded';
   if (dataSpec !== 'embedded') {
     const s = await readSource(dataSpec);
-    data = { samples: s.samples };
-    if (!o.quiet) out(`data: ${s.kind}: ${s.description}, ${s.samples.length} samples`);
+    data = s.shards ? { shards: s.shards, vocabulary: s.vocabulary, workers: o.workers } : { samples: s.samples, workers: o.workers };
+    if (!o.quiet) out(`data: ${s.kind}: ${s.description}${s.shards ? '' : `, ${s.samples.length} samples`}`);
   }
   const progress = progressReporter(config.training.steps, o.quiet);
   const t0 = Date.now();
@@ -237,7 +244,12 @@ export function registerPretrainCommands(program: Command): void {
     .option('--preset <name>', `experiment preset: ${PRESET_NAMES.join(' | ')} (default tiny; with --resume, the run's own)`)
     .option('--config <file.json>', 'experiment config file (model, preprocessing, optimizer, schedule, training); `vatt config <preset>` prints one')
     .option('--set <key=value>', 'change a config field, e.g. --set training.steps=100 --set preprocessing.video.height=64 (repeatable)', collect)
-    .option('--data <source>', "embedded (default), or a JSONL manifest / dataset directory (with --resume, the run's own)")
+    .option(
+      '--data <source>',
+      'embedded (default), a JSONL manifest / dataset directory, or shards from `vatt prepare` (a folder, a brace pattern, a URL); ' +
+        "with --resume, the run's own",
+    )
+    .option('--workers <n>', 'data loader worker threads (default: cores - 1, shards: cores, at most 4)', int('--workers', 0))
     .option('--steps <n>', `training steps ${fromConfig}`, int('--steps', 1))
     .option('--batch <n>', `batch size ${fromConfig}`, int('--batch', 2))
     .option('--lr <x>', `peak learning rate ${fromConfig}`, float('--lr', 0))

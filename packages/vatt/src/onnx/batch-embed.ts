@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import type { PreprocessingConfig } from '../config/experiment.js';
 import type { Clip } from '../data/clips.js';
 import { embeddedSplits } from '../data/embedded.js';
-import { clipConfigFor, evaluationClips, readSource } from '../data/sources.js';
+import { clipConfigFor, evaluationClips, isShardSpec, readSource } from '../data/sources.js';
 import type { Matrix } from '../model/encode.js';
 import type { Embedder } from './embedder.js';
 import { decodeNpy, encodeNpy } from './npy.js';
@@ -236,7 +236,7 @@ function runKey(spec: string, split: string, samples: readonly Sample[], modelSo
 
 /**
  * Embeds every clip of `spec` (anything `readSource` reads: manifests, dataset layouts, a plain folder of
- * video files) into the index folder `outDir` (see the file comment). Resumes a run that stopped: parts
+ * video files, prepared shards (decoded up front, in memory)) into the index folder `outDir` (see the file comment). Resumes a run that stopped: parts
  * already written are kept (the source, split, model and chunk size must match, else it refuses unless
  * `overwrite`).
  *
@@ -250,16 +250,24 @@ export async function embedDataset(embedder: Embedder, spec: string | InMemorySo
   const chunkSize = opts.chunkSize ?? 64;
   if (!(Number.isInteger(chunkSize) && chunkSize >= 1)) throw new Error(`embed: chunkSize must be a positive integer, got ${chunkSize}`);
   const seed = opts.seed ?? 0;
+  // Prepared shards hold decoded clips (no media files to point at): they are decoded up front, in memory.
+  const shards = typeof spec === 'string' && spec !== 'embedded' && isShardSpec(spec) ? await readSource(spec) : undefined;
   const memory =
     typeof spec === 'string'
       ? spec === 'embedded'
         ? { clips: embeddedSplits(embedder.preprocessing, seed).heldout, name: `embedded:${seed}` }
-        : undefined
+        : shards
+          ? {
+              clips: (await evaluationClips(shards.shards!, embedder.preprocessing, { workers: opts.workers })).clips,
+              name: `shards:${path.resolve(spec)}`,
+              description: shards.description,
+            }
+          : undefined
       : spec;
   const specName = typeof spec === 'string' ? spec : (spec.name ?? 'in-memory');
   const source = memory
     ? {
-        kind: spec === 'embedded' ? 'embedded' : 'in-memory',
+        kind: spec === 'embedded' ? 'embedded' : shards ? 'shards' : 'in-memory',
         description:
           spec === 'embedded' ? `the embedded dataset's held-out split (seed ${seed})` : (memory.description ?? `${memory.clips.length} clips in memory`),
         samples: memory.clips.map((c) => ({ id: c.id, captions: c.captions, label: c.label })),

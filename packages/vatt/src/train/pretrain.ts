@@ -1,21 +1,22 @@
 /**
  * Contrastive pretraining (docs/numerics.md §7): NCE(video, audio) + MIL-NCE(video, K narrations), Adam,
  * warmup then cosine, DropToken, on the embedded dataset, in-memory clips or a real dataset streamed through
- * @vatt/data's loader. Everything about the run comes from one experiment config; the run loop
- * (train/run.ts) owns checkpoints, logging and exact resume. Data order is a pure function of (seed, step),
- * so a resumed run repeats the uninterrupted one.
+ * @vatt/data's loader (media files, or shards `vatt prepare` wrote). Everything about the run comes from one
+ * experiment config; the run loop (train/run.ts) owns checkpoints, logging and exact resume. In-memory data
+ * order is a pure function of (seed, step); a loader's position is saved with each checkpoint (its cursor),
+ * so a resumed run repeats the uninterrupted one either way.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { buildVocabulary } from '@vatt/tokenizers';
 import { random } from '@vatt/transformer';
-import type { Sample } from '@vatt/data';
+import type { LoaderCursor, Sample, ShardSource } from '@vatt/data';
 import type { BackendChoice } from '../backend.js';
 import { configDifferences, resolveModel, validateExperiment, type ExperimentConfig, type PreprocessingConfig, type VattConfig } from '../config/experiment.js';
 import { getExperiment, type PresetName } from '../config/presets.js';
 import type { ClipDataset } from '../data/clips.js';
 import { embeddedSplits } from '../data/embedded.js';
 import { batchIndices } from '../data/order.js';
-import { loaderBatches, pretrainBatchFromLoader } from '../data/sources.js';
+import { loaderBatches, pretrainBatchFromLoader, shardCaptions, type LoaderInput } from '../data/sources.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT, type PretrainBatch } from '../model/vatt.js';
 import { ReplicaPool } from '../parallel/pool.js';
@@ -25,8 +26,13 @@ import { TrainingRun, type StepRecord, type TrainingState } from './run.js';
 import type { ScheduleConfig } from './schedule.js';
 import { Trainer } from './trainer.js';
 
-/** What training reads: the embedded dataset (generated at the config's size), in-memory clips, or samples of a real dataset. */
-export type PretrainData = 'embedded' | ClipDataset | { samples: readonly Sample[]; workers?: number };
+/**
+ * What training reads: the embedded dataset (generated at the config's size), in-memory clips, samples of a
+ * real dataset (media files), or prepared shards (`vocabulary`: the ranked caption words of their `vocab.txt`;
+ * without it the captions are read from the shards). `workers`: the loader's worker threads.
+ */
+export type PretrainData =
+  'embedded' | ClipDataset | { samples: readonly Sample[]; workers?: number } | { shards: ShardSource; vocabulary?: readonly string[]; workers?: number };
 
 /** What defines a pretraining run; compared on resume. */
 export interface PretrainRun {
@@ -109,18 +115,29 @@ export function scheduleOf(c: ExperimentConfig): ScheduleConfig {
 }
 
 function describeData(data: PretrainData): string {
-  return data === 'embedded' ? 'embedded' : 'samples' in data ? 'samples' : 'in-memory';
+  return data === 'embedded' ? 'embedded' : 'samples' in data ? 'samples' : 'shards' in data ? 'shards' : 'in-memory';
 }
 
-/** The clips to train on at `pre`'s size, and the vocabulary. */
-function trainingData(data: PretrainData, pre: PreprocessingConfig, config: ExperimentConfig, vocab: readonly string[] | undefined) {
+/** The clips (in memory) or loader input to train on at `pre`'s size, and the vocabulary. */
+async function trainingData(
+  data: PretrainData,
+  pre: PreprocessingConfig,
+  config: ExperimentConfig,
+  vocab: readonly string[] | undefined,
+): Promise<{ clips?: ClipDataset; loader?: { input: LoaderInput; workers?: number }; vocab: readonly string[] }> {
   if (data === 'embedded') {
     const splits = embeddedSplits(pre, config.training.seed);
     return { clips: splits.train, vocab: vocab ?? splits.vocab };
   }
+  const maxSize = config.model.text.vocabSize ?? 65536;
   if ('samples' in data) {
     const captions = data.samples.flatMap((s) => (s.captions ?? []).map((c) => (typeof c === 'string' ? c : c.text)));
-    return { samples: data, vocab: vocab ?? [...buildVocabulary(captions, { maxSize: config.model.text.vocabSize ?? 65536 }).words] };
+    return { loader: { input: data.samples, workers: data.workers }, vocab: vocab ?? [...buildVocabulary(captions, { maxSize }).words] };
+  }
+  if ('shards' in data) {
+    // The ranked words of all captions, cut to the model's size: what buildVocabulary gives with maxSize.
+    const words = vocab ?? (data.vocabulary ? data.vocabulary.slice(0, maxSize) : buildVocabulary(await shardCaptions(data.shards), { maxSize }).words);
+    return { loader: { input: data.shards, workers: data.workers }, vocab: words };
   }
   if (!vocab) throw new Error('pretrain: in-memory clips need a vocabulary (options.vocab)');
   return { clips: data, vocab };
@@ -151,7 +168,7 @@ export async function pretrain(opts: PretrainOptions, events: PretrainEvents = {
   const modelConfig = (run.resumed?.modelConfig as VattConfig | undefined) ?? resolveModel(config);
   const preprocessing = (run.resumed?.preprocessing as PreprocessingConfig | undefined) ?? config.preprocessing;
   const t = config.training;
-  const source = trainingData(data, preprocessing, config, run.resumed?.vocab ?? opts.vocab);
+  const source = await trainingData(data, preprocessing, config, run.resumed?.vocab ?? opts.vocab);
   random.setSeed(t.seed);
   const model = new VATT(modelConfig);
   const preprocessor = new VattPreprocessor(preprocessing, source.vocab);
@@ -170,14 +187,20 @@ export async function pretrain(opts: PretrainOptions, events: PretrainEvents = {
       });
     }
     const startStep = trainer.step;
-    if (source.samples) {
-      const onSkip = (id: string, reason: string) => events.onSkip?.(id, reason);
-      stream = loaderBatches(source.samples.samples, preprocessing, {
+    if (source.loader) {
+      const cursor = run.state?.dataCursor as LoaderCursor | undefined;
+      if (startStep > 0 && !cursor && !opts.allowChanges) {
+        throw new Error(
+          `pretrain: the checkpoint in ${opts.outDir} has no data loader position (an older run), so the resumed data order would differ; ` +
+            'pass allowChanges (--allow-changes) to go on from the start of the data',
+        );
+      }
+      stream = loaderBatches(source.loader.input, preprocessing, {
         batchSize: t.batchSize,
         seed: t.seed,
-        startStep,
-        workers: source.samples.workers,
-        onSkip,
+        cursor,
+        workers: source.loader.workers,
+        onSkip: (id, reason) => events.onSkip?.(id, reason),
       });
     }
     events.onStart?.({ model, experiment: config, startStep, resumedFrom: run.resumedFrom, trainingClips: source.clips?.size, vocabSize: source.vocab.length });
@@ -185,10 +208,10 @@ export async function pretrain(opts: PretrainOptions, events: PretrainEvents = {
       if (stream) {
         const n = await stream.next();
         if (n.done) throw new Error('pretrain: the data stream ended');
-        return { batch: pretrainBatchFromLoader(preprocessor, n.value.batch), epoch: n.value.epoch };
+        return { batch: pretrainBatchFromLoader(preprocessor, n.value.batch), epoch: n.value.epoch, dataCursor: n.value.cursor };
       }
       const { indices, epoch } = batchIndices(source.clips!.size, t.batchSize, t.seed, step);
-      return { batch: makePretrainBatch(preprocessor, source.clips!, indices), epoch };
+      return { batch: makePretrainBatch(preprocessor, source.clips!, indices), epoch, dataCursor: undefined };
     };
     model.train();
     const { history, lastCheckpoint } = await run.loop({
@@ -203,11 +226,11 @@ export async function pretrain(opts: PretrainOptions, events: PretrainEvents = {
       onStep: events.onStep,
       onCheckpoint: events.onCheckpoint,
       step: async (step) => {
-        const { batch, epoch } = await nextBatch(step);
+        const { batch, epoch, dataCursor } = await nextBatch(step);
         try {
           const result = await trainer.stepWith(() => pretrainGradients(model, batch, { microBatch: t.microBatch, pool }));
           if (pool) await pool.setWeights(model);
-          return { result, epoch };
+          return { result, epoch, dataCursor };
         } finally {
           tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds, ...(batch.textMask ? [batch.textMask] : [])]);
         }
