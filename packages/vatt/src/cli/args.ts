@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BACKEND_CHOICES } from '../backend.js';
 import { CheckpointManager } from '../checkpoint/store.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 export const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -43,13 +44,10 @@ export async function resolveCheckpoint(p: string): Promise<string> {
   throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
 }
 
-/** Writes JSON atomically (temporary name, then rename); typed arrays are left out. */
+/** Writes JSON atomically (`writeFileAtomic`); typed arrays are left out. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(
-    tmp,
+  await writeFileAtomic(
+    file,
     JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) ? undefined : v), 1),
   );
-  await fs.rename(tmp, file);
 }

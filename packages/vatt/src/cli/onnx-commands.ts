@@ -3,7 +3,6 @@
  * engine: the `--engine` option, opening an `Embedder` on a checkpoint or an exported folder, and the
  * batch `vatt embed <model> --data <source> --out DIR` mode with its progress bar.
  */
-import { Presets, SingleBar } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import * as path from 'node:path';
 import { setupBackend, type BackendChoice } from '../backend.js';
@@ -13,6 +12,7 @@ import { TOWER_NAMES, type TowerName } from '../onnx/manifest.js';
 import { exportOnnx, isOnnxFolder, openEmbedder } from '../onnx/node.js';
 import { searchIndex, type SearchSpace } from '../onnx/search.js';
 import { backendOption, int, out, writeJsonAtomic } from './args.js';
+import { progressReporter } from './progress.js';
 
 /** A parser for an integer option >= 1 (`--batch-size`, `--chunk`, `--top`). */
 export const positiveInt = (name: string) => int(name, 1);
@@ -37,34 +37,23 @@ export async function openCliEmbedder(source: string, o: Record<string, unknown>
   return embedder;
 }
 
+interface EmbedProgress {
+  done: number;
+  total: number;
+  embedded: number;
+  skipped: number;
+  rate: string;
+}
+
+/** Embedding progress: a bar on a terminal, a JSON line per ~5% otherwise. */
 function progressBar(quiet: boolean) {
-  if (quiet) return { update: () => {}, stop: () => {} };
-  if (process.stdout.isTTY) {
-    const bar = new SingleBar(
-      { format: 'embed |{bar}| {value}/{total} samples | {embedded} embedded, {skipped} skipped | {rate} samples/s | eta {eta_formatted}', hideCursor: true },
-      Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      update: (p: { done: number; total: number; embedded: number; skipped: number; rate: string }) => {
-        if (!started) bar.start(p.total, 0, { embedded: 0, skipped: 0, rate: '-' });
-        started = true;
-        bar.update(p.done, { embedded: p.embedded, skipped: p.skipped, rate: p.rate });
-      },
-      stop: () => started && bar.stop(),
-    };
-  }
-  let last = -1;
-  return {
-    update: (p: { done: number; total: number; embedded: number; skipped: number; rate: string }) => {
-      const pct = Math.floor((100 * p.done) / p.total);
-      if (pct >= last + 5 || p.done === p.total) {
-        last = pct;
-        out(JSON.stringify({ embed: p.done, of: p.total, embedded: p.embedded, skipped: p.skipped, samples_per_s: p.rate }));
-      }
-    },
-    stop: () => {},
-  };
+  return progressReporter<EmbedProgress>({
+    quiet,
+    every: 0.05,
+    format: 'embed |{bar}| {value}/{total} samples | {embedded} embedded, {skipped} skipped | {rate} samples/s | eta {eta_formatted}',
+    position: (p) => ({ done: p.done, total: p.total, fields: { embedded: p.embedded, skipped: p.skipped, rate: p.rate } }),
+    line: (p) => JSON.stringify({ embed: p.done, of: p.total, embedded: p.embedded, skipped: p.skipped, samples_per_s: p.rate }),
+  });
 }
 
 /**

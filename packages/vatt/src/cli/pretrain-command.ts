@@ -3,7 +3,6 @@
  * changed by `--set key=value` and the shorthand flags (`--steps` is `--set training.steps=...`), trained by
  * `pretrain()`. With `--resume` the run's saved config is the base, and the flags given must agree with it.
  */
-import { Presets, SingleBar } from 'cli-progress';
 import { Command, Option } from 'commander';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -18,6 +17,7 @@ import { pretrain, type PretrainData, type PretrainResult, type PretrainState } 
 import type { StepRecord } from '../train/run.js';
 import { SCHEDULE_KINDS } from '../train/schedule.js';
 import { backendOption, float, int, out, writeJsonAtomic } from './args.js';
+import { progressReporter } from './progress.js';
 
 /** The shorthand flags and the config field each one sets. */
 const SHORTHANDS = {
@@ -111,36 +111,21 @@ export async function experimentFromCli(o: ExperimentCliOptions): Promise<{ conf
   return { config, data: o.data ?? saved?.data ?? 'embedded', source };
 }
 
-function progressReporter(total: number, quiet: boolean) {
-  if (quiet) return { step: (_r: StepRecord) => {}, stop: () => {} };
-  if (process.stdout.isTTY) {
-    const bar = new SingleBar(
-      { format: 'pretrain |{bar}| {value}/{total} steps | loss {loss} | {sps} steps/s | eta {eta_formatted}', hideCursor: true },
-      Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      step: (r: StepRecord) => {
-        if (!started) {
-          bar.start(total, r.step - 1, { loss: '-', sps: '-' });
-          started = true;
-        }
-        bar.update(r.step, { loss: r.loss.toFixed(4), sps: r.stepsPerSec.toFixed(2) });
-      },
-      stop: () => started && bar.stop(),
-    };
-  }
+/** Training progress: a bar on a terminal, else a JSON line every ~5% of the steps (and step 1, the last, any skipped). */
+function stepReporter(total: number, quiet: boolean) {
   const every = Math.max(1, Math.round(total / 20));
   const round = (x: number | undefined) => (x === undefined ? undefined : +x.toFixed(5));
-  return {
-    step: (r: StepRecord) => {
-      if (r.step % every === 0 || r.step === total || r.skipped || r.step === 1) {
-        const line = { step: r.step, loss: round(r.loss), lossVa: round(r.metrics.lossVa), lossVt: round(r.metrics.lossVt), lr: r.lr };
-        out(JSON.stringify({ ...line, steps_per_s: +r.stepsPerSec.toFixed(2), tensors: r.tensors, ...(r.skipped ? { skipped: r.reason } : {}) }));
-      }
-    },
-    stop: () => {},
-  };
+  return progressReporter<StepRecord>({
+    quiet,
+    format: 'pretrain |{bar}| {value}/{total} steps | loss {loss} | {sps} steps/s | eta {eta_formatted}',
+    position: (r) => ({ done: r.step, total, fields: { loss: r.loss.toFixed(4), sps: r.stepsPerSec.toFixed(2) } }),
+    when: (r) => r.step % every === 0 || r.step === total || Boolean(r.skipped) || r.step === 1,
+    line: (r) =>
+      JSON.stringify({
+        ...{ step: r.step, loss: round(r.loss), lossVa: round(r.metrics.lossVa), lossVt: round(r.metrics.lossVt), lr: r.lr },
+        ...{ steps_per_s: +r.stepsPerSec.toFixed(2), tensors: r.tensors, ...(r.skipped ? { skipped: r.reason } : {}) },
+      }),
+  });
 }
 
 /** Trains the experiment the options describe; prints progress unless quiet. */
@@ -152,13 +137,13 @@ async function runPretrain(o: PretrainCliOptions): Promise<PretrainResult> {
     data = s.shards ? { shards: s.shards, vocabulary: s.vocabulary, workers: o.workers } : { samples: s.samples, workers: o.workers };
     if (!o.quiet) out(`data: ${s.kind}: ${s.description}${s.shards ? '' : `, ${s.samples.length} samples`}`);
   }
-  const progress = progressReporter(config.training.steps, o.quiet);
+  const progress = stepReporter(config.training.steps, o.quiet);
   const t0 = Date.now();
   const skippedSamples = new Map<string, number>();
   const result = await pretrain(
     { config, data, dataSource: dataSpec, outDir: o.out, resume: o.resume, overwrite: o.overwrite, allowChanges: o.allowChanges },
     {
-      onStep: progress.step,
+      onStep: progress.update,
       onSkip: (id, reason) => {
         // Each bad sample is reported once; it is met again every epoch.
         const seen = skippedSamples.get(id) ?? 0;

@@ -9,7 +9,6 @@
  *   vatt export tf <our checkpoint or run dir> <prefix>
  *   vatt inspect tf <prefix> [--preset NAME] [--json]
  */
-import { Presets, SingleBar } from 'cli-progress';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { applyOverrides, resolveModel } from '../config/experiment.js';
 import { getExperiment, isPresetName, PRESET_NAMES, type PresetName } from '../config/presets.js';
@@ -18,6 +17,7 @@ import { importOfficialVatt, type ConversionProgress } from '../checkpoint/offic
 import { formatInspectReport, inspectTfCheckpoint } from '../checkpoint/official/inspect.js';
 import { CLASSIFIER_PRESET_NAMES, type TargetSpec } from '../checkpoint/official/targets.js';
 import { int, out, resolveCheckpoint } from './args.js';
+import { progressReporter } from './progress.js';
 import { readExperimentFile } from './pretrain-command.js';
 
 const ALL_PRESETS = [...PRESET_NAMES, ...CLASSIFIER_PRESET_NAMES];
@@ -76,34 +76,21 @@ async function experimentTarget(o: TargetOptions & { config?: string; set?: stri
 
 const mb = (n: number) => (n / 1e6).toFixed(1);
 
-/** A progress bar on a terminal; a line per ~10% otherwise (logs, CI). */
-function progressReporter(what: string, quiet: boolean) {
-  if (quiet) return { update: (_p: ConversionProgress) => {}, stop: () => {} };
-  if (process.stdout.isTTY) {
-    const bar = new SingleBar(
-      { format: `${what} |{bar}| {percentage}% | {done}/{all} MB | {tensors} tensors | eta {eta_formatted}`, hideCursor: true },
-      Presets.shades_classic,
-    );
-    let started = false;
-    return {
-      update: (p: ConversionProgress) => {
-        if (!started) bar.start(p.bytesTotal, 0, { done: '0', all: mb(p.bytesTotal), tensors: '0' });
-        started = true;
-        bar.update(p.bytesDone, { done: mb(p.bytesDone), all: mb(p.bytesTotal), tensors: `${p.tensorsDone}/${p.tensorsTotal}` });
-      },
-      stop: () => started && bar.stop(),
-    };
-  }
-  let next = 0.1;
-  return {
-    update: (p: ConversionProgress) => {
-      const f = p.bytesTotal ? p.bytesDone / p.bytesTotal : p.tensorsDone / p.tensorsTotal;
-      if (f + 1e-9 < next && p.tensorsDone < p.tensorsTotal) return;
-      while (next <= f + 1e-9) next += 0.1;
-      out(`${what}: ${Math.round(f * 100)}% (${mb(p.bytesDone)}/${mb(p.bytesTotal)} MB, ${p.tensorsDone}/${p.tensorsTotal} tensors)`);
-    },
-    stop: () => {},
-  };
+/** Conversion progress by bytes: a bar on a terminal, a line per ~10% otherwise (logs, CI). */
+function conversionReporter(what: string, quiet: boolean) {
+  return progressReporter<ConversionProgress>({
+    quiet,
+    format: `${what} |{bar}| {percentage}% | {done}/{all} MB | {tensors} tensors | eta {eta_formatted}`,
+    // By bytes, or by tensors when there are none to count.
+    position: (p) => ({
+      done: p.bytesTotal ? p.bytesDone : p.tensorsDone,
+      total: p.bytesTotal || p.tensorsTotal,
+      fields: { done: mb(p.bytesDone), all: mb(p.bytesTotal), tensors: `${p.tensorsDone}/${p.tensorsTotal}` },
+    }),
+    line: (p) =>
+      `${what}: ${Math.round(100 * (p.bytesTotal ? p.bytesDone / p.bytesTotal : p.tensorsDone / p.tensorsTotal) || 0)}% ` +
+      `(${mb(p.bytesDone)}/${mb(p.bytesTotal)} MB, ${p.tensorsDone}/${p.tensorsTotal} tensors)`,
+  });
 }
 
 const classifierOptions = (cmd: Command) =>
@@ -147,7 +134,7 @@ export function registerTfCommands(program: Command): void {
         o: TargetOptions & { config?: string; set?: string[]; vocab?: string; wordEmbeddings?: string; out: string; quiet: boolean },
       ) => {
         const preset = await experimentTarget(o);
-        const progress = progressReporter('import', o.quiet);
+        const progress = conversionReporter('import', o.quiet);
         let r;
         try {
           r = await importOfficialVatt(checkpoint, { preset, out: o.out, vocab: o.vocab, wordEmbeddings: o.wordEmbeddings, onProgress: progress.update });
@@ -173,7 +160,7 @@ export function registerTfCommands(program: Command): void {
     .option('--quiet', 'no progress output', false)
     .action(async (checkpoint: string, prefix: string, o: { quiet: boolean }) => {
       const dir = await resolveCheckpoint(checkpoint);
-      const progress = progressReporter('export', o.quiet);
+      const progress = conversionReporter('export', o.quiet);
       let r;
       try {
         r = await exportOfficialVatt(dir, prefix, { onProgress: progress.update });

@@ -23,6 +23,7 @@ import { clipConfigFor, evaluationClips, isShardSpec, readSource } from '../data
 import type { Matrix } from '../model/encode.js';
 import type { Embedder } from './embedder.js';
 import { decodeNpy, encodeNpy } from './npy.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 export const INDEX_FORMAT = 'vatt-embeddings/1';
 const STATE_FORMAT = 'vatt-embed-state/1';
@@ -95,12 +96,6 @@ interface PartFile {
   skipped: Array<{ id: string; reason: string }>;
   /** Matrices in `.bin`, in this order. */
   keys: Array<{ key: IndexKey; cols: number }>;
-}
-
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
 }
 
 const partName = (i: number) => `part-${String(i).padStart(6, '0')}`;
@@ -298,7 +293,7 @@ export async function embedDataset(embedder: Embedder, spec: string | InMemorySo
     if (!opts.overwrite) throw new Error(`${outDir} already holds a complete index (index.json); use --overwrite to embed again, or another --out`);
   }
   await fs.mkdir(partsDir, { recursive: true });
-  await writeAtomic(stateFile, JSON.stringify(key, null, 1));
+  await writeFileAtomic(stateFile, JSON.stringify(key, null, 1));
 
   const numParts = Math.ceil(samples.length / chunkSize);
   let done = 0;
@@ -327,8 +322,8 @@ export async function embedDataset(embedder: Embedder, spec: string | InMemorySo
       off += matrices[k]!.data.length;
     }
     // The .bin first, then the .json: a part with a .json is complete.
-    await writeAtomic(path.join(partsDir, `${partName(p)}.bin`), new Uint8Array(bin.buffer));
-    await writeAtomic(json, JSON.stringify(part));
+    await writeFileAtomic(path.join(partsDir, `${partName(p)}.bin`), new Uint8Array(bin.buffer));
+    await writeFileAtomic(json, JSON.stringify(part));
     embedded += part.entries.length;
     skippedCount += part.skipped.length;
     done += chunk.length;
@@ -390,10 +385,10 @@ async function assembleIndex(
       }
       row += rows; // parts without this matrix (no audio / no captions in them) stay zero rows
     }
-    await writeAtomic(path.join(outDir, `${k}.npy`), encodeNpy(data, [count, c]));
+    await writeFileAtomic(path.join(outDir, `${k}.npy`), encodeNpy(data, [count, c]));
     files[k] = [count, c];
   }
-  await writeAtomic(path.join(outDir, 'ids.json'), JSON.stringify(entries, null, 1));
+  await writeFileAtomic(path.join(outDir, 'ids.json'), JSON.stringify(entries, null, 1));
   const info: EmbeddingIndexInfo = {
     format: INDEX_FORMAT,
     ...meta,
@@ -402,7 +397,7 @@ async function assembleIndex(
     skipped: parts.flatMap((p) => p.part.skipped),
     createdAt: new Date().toISOString(),
   };
-  await writeAtomic(path.join(outDir, 'index.json'), JSON.stringify(info, null, 1));
+  await writeFileAtomic(path.join(outDir, 'index.json'), JSON.stringify(info, null, 1));
   await fs.rm(partsDir, { recursive: true, force: true });
   return info;
 }

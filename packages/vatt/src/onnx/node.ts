@@ -13,6 +13,7 @@ import { OnnxEmbedder, TfjsEmbedder, type Embedder, type EmbedderEngine } from '
 import { OnnxTowers, type OrtModuleLike } from './engine.js';
 import { exportTowerBytes, ONNX_OPSET } from './export-models.js';
 import { MANIFEST_FILE, ONNX_FORMAT, parseOnnxManifest, TOWER_NAMES, type OnnxManifest, type TowerName } from './manifest.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 let runtime: Promise<OrtModuleLike> | undefined;
 
@@ -79,12 +80,6 @@ export interface ExportOnnxOptions {
   onTower?: (tower: TowerName, bytes: number) => void;
 }
 
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
-}
-
 /**
  * Exports a VATT model to an ONNX folder: `video.onnx`, `audio.onnx`, `text.onnx` (each tower with its FAC
  * projections, eval mode, dynamic batch) and `manifest.json` (model and preprocessing configs, vocabulary,
@@ -104,7 +99,7 @@ export async function exportOnnx(source: LoadedVatt | string, outDir: string, op
     const towers: OnnxManifest['towers'] = {};
     for (const t of opts.towers ?? TOWER_NAMES) {
       const built = (await exportTowerBytes(loaded.model, loaded.preprocessing, [t]))[t]!;
-      await writeAtomic(path.join(outDir, built.entry.file), built.bytes);
+      await writeFileAtomic(path.join(outDir, built.entry.file), built.bytes);
       towers[t] = built.entry;
       opts.onTower?.(t, built.bytes.byteLength);
     }
@@ -123,7 +118,7 @@ export async function exportOnnx(source: LoadedVatt | string, outDir: string, op
       towers,
       createdAt: new Date().toISOString(),
     };
-    await writeAtomic(path.join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
+    await writeFileAtomic(path.join(outDir, MANIFEST_FILE), JSON.stringify(manifest, null, 1));
     return manifest;
   } finally {
     if (typeof source === 'string') loaded.model.dispose();

@@ -14,4 +14,5 @@ export {
 } from './svg.js';
 export { parseTrainingLog, trainingCurves, textVideoSimilarity, tsne, type LoggedStep, type TsneOptions } from './data.js';
 export { trainingCurvesPlot, similarityPlot, tsnePlot } from './plots.js';
-export { writePlot, writeFileAtomic, svgToPng } from './write.js';
+export { writePlot, svgToPng } from './write.js';
+export { writeFileAtomic } from '../write-atomic.js';

@@ -1,19 +1,5 @@
 /** Saving plots: SVG always, PNG too when the optional `@resvg/resvg-js` rasteriser is installed. */
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
-
-/** Writes `data` to `file` atomically (a temporary file in the same folder, then a rename), creating folders. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await fs.writeFile(tmp, data);
-    await fs.rename(tmp, file);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
-}
+import { writeFileAtomic } from '../write-atomic.js';
 
 interface ResvgModule {
   Resvg: new (
