@@ -44,6 +44,31 @@ function vattKilledAfter(args: string[], ms: number): Promise<{ killed: boolean;
   });
 }
 
+/**
+ * Runs the CLI to the end, timing it: its whole duration and when its first step was logged (`log.jsonl`
+ * appeared), so kill points can be drawn over the whole run and over its training phase alone.
+ */
+function vattTimed(args: string[], log: string): Promise<{ code: number | null; err: string; duration: number; firstStep: number }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    let firstStep = -1;
+    let err = '';
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    const poll = setInterval(() => {
+      if (firstStep < 0 && existsSync(log)) firstStep = Date.now() - t0;
+    }, 5);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      resolve({ code, err, duration: Date.now() - t0, firstStep });
+    });
+  });
+}
+
+/** Kill point `k`: even ones anywhere in the run (start-up included), odd ones in its training phase. */
+const killPoint = (rng: Rng, k: number, run: { duration: number; firstStep: number }) =>
+  Math.round(k % 2 === 0 ? rng.uniform(0.05, 1) * run.duration : rng.uniform(Math.max(0, run.firstStep), run.duration));
+
 /** The loss of every step in a run's log; a step logged twice (killed, then resumed) keeps its last value. */
 function losses(dir: string): Map<number, number> {
   const out = new Map<number, number>();
@@ -76,16 +101,16 @@ const pretrainArgs = (out: string) => [
 
 test(`pretrain killed at ${KILLS} seeded points resumes to the uninterrupted losses, with no partial checkpoint left`, async () => {
   const full = path.join(tmp, 'full');
-  const t0 = Date.now();
-  expect(vatt(pretrainArgs(full)).code).toBe(0);
-  const duration = Date.now() - t0;
+  const reference = await vattTimed(pretrainArgs(full), path.join(full, 'log.jsonl'));
+  expect({ code: reference.code, err: reference.err }).toEqual({ code: 0, err: '' });
+  const { duration } = reference;
   const expected = losses(full);
   expect([...expected.keys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   const rng = new Rng(2026);
   const outcomes: string[] = [];
   for (let k = 0; k < KILLS; k++) {
     const out = path.join(tmp, `cut-${k}`);
-    const at = Math.round(rng.uniform(0.1, 1) * duration);
+    const at = killPoint(rng, k, reference);
     const cut = await vattKilledAfter(pretrainArgs(out), at);
     const saved = existsSync(path.join(out, 'checkpoints'))
       ? readdirSync(path.join(out, 'checkpoints')).filter((n) => /^ckpt-\d+$/.test(n) && existsSync(path.join(out, 'checkpoints', n, 'model.json')))
@@ -100,7 +125,7 @@ test(`pretrain killed at ${KILLS} seeded points resumes to the uninterrupted los
     for (const n of names) expect(existsSync(path.join(out, 'checkpoints', n, 'model.json'))).toBe(true);
     outcomes.push(`${at} ms: ${cut.killed ? `killed with ${saved.length} complete checkpoint(s)` : 'finished first'}`);
   }
-  console.log(`pretrain kill points (run of ${duration} ms):\n${outcomes.join('\n')}`);
+  console.log(`pretrain kill points (run of ${duration} ms, first step at ${reference.firstStep} ms):\n${outcomes.join('\n')}`);
 }, 600_000);
 
 test(`import tf killed at ${KILLS} seeded points leaves nothing that looks complete, and a rerun gives the same weights`, async () => {
@@ -207,17 +232,16 @@ test('pretraining from shards, killed at 4 seeded points, resumes to the uninter
   // The last --batch wins: 4 (three batches an epoch of the 13 stored clips).
   const trainArgs = (out: string) => [...pretrainArgs(out), '--batch', '4', '--data', shards];
   const full = path.join(tmp, 'shards-full');
-  const t0 = Date.now();
-  const first = vatt(trainArgs(full));
-  const duration = Date.now() - t0;
-  expect({ code: first.code, err: first.err }).toEqual({ code: 0, err: '' });
+  const reference = await vattTimed(trainArgs(full), path.join(full, 'log.jsonl'));
+  expect({ code: reference.code, err: reference.err }).toEqual({ code: 0, err: '' });
+  const { duration } = reference;
   const expected = losses(full);
   expect([...expected.keys()]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   const rng = new Rng(77);
   const outcomes: string[] = [];
   for (let k = 0; k < 4; k++) {
     const out = path.join(tmp, `shards-cut-${k}`);
-    const at = Math.round(rng.uniform(0.2, 1) * duration);
+    const at = killPoint(rng, k, reference);
     const cut = await vattKilledAfter(trainArgs(out), at);
     const saved = existsSync(path.join(out, 'checkpoints')) && readdirSync(path.join(out, 'checkpoints')).some((n) => /^ckpt-\d+$/.test(n));
     const again = vatt([...trainArgs(out), saved ? '--resume' : '--overwrite']);
@@ -225,5 +249,5 @@ test('pretraining from shards, killed at 4 seeded points, resumes to the uninter
     expect({ k, losses: [...losses(out)] }).toEqual({ k, losses: [...expected] });
     outcomes.push(`${at} ms: ${cut.killed ? `killed ${saved ? 'after a checkpoint' : 'before the first checkpoint'}` : 'finished first'}`);
   }
-  console.log(`pretrain from shards kill points (run of ${duration} ms):\n${outcomes.join('\n')}`);
+  console.log(`pretrain from shards kill points (run of ${duration} ms, first step at ${reference.firstStep} ms):\n${outcomes.join('\n')}`);
 }, 600_000);
