@@ -101,7 +101,8 @@ export async function* readTarShard(stream: AsyncIterable<Uint8Array> & NodeJS.R
     for await (const entry of extract) {
       // Each member straight into a buffer of its own in shared memory (one copy out of the stream's chunks):
       // a loader worker is then handed the frames without another copy.
-      const data = new Uint8Array(new SharedArrayBuffer(entry.header.size));
+      // (The metadata is parsed here: an ordinary buffer.)
+      const data = new Uint8Array(entry.header.name.endsWith('.json') ? new ArrayBuffer(entry.header.size) : new SharedArrayBuffer(entry.header.size));
       let filled = 0;
       for await (const chunk of entry) {
         data.set(chunk as Uint8Array, filled);
