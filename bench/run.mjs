@@ -2,7 +2,12 @@
 // backend, the same encoder workload in PyTorch (when Debian's python3-torch is present) and the
 // @vatt/data loader. Prints a table and writes JSON (default bench/results.json).
 //
-//   node bench/run.mjs [--quick] [--json out.json] [--no-torch] [--no-loader]
+//   node bench/run.mjs [--quick] [--json out.json] [--no-torch] [--no-loader] [--only workloads,pretrain-data,...]
+//
+// Then the project's other benches, each in its own process, their results under `benches` in the JSON:
+// loader (ffmpeg per clip), shards (prepare and load prepared shards), pretrain-data (training from shards vs
+// in-memory arrays vs media files), soak (1,000 steps: tensors and RSS flat), onnx (onnxruntime vs PyTorch vs
+// tfjs), tf-checkpoint (tensor-bundle read/write), official-import (a BBS-sized released checkpoint).
 //
 // Each (workload, backend) runs in its own process (bench/workload.mjs) so its peak RSS is its own
 // and a wasm heap abort (4 GiB) is recorded instead of ending the run. Times are medians.
@@ -21,6 +26,9 @@ const flag = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const quick = has('quick');
+// --only workloads,loader,shards,pretrain-data,soak,onnx,tf-checkpoint,official-import (default: all of them).
+const only = flag('only', undefined)?.split(',');
+const wanted = (name) => !only || only.includes(name);
 const jsonOut = flag('json', join(here, 'results.json'));
 
 const env = { ...process.env };
@@ -97,24 +105,41 @@ function runTorch() {
   return { ...JSON.parse(line), blasPackage: blasNote };
 }
 
-function runLoader() {
-  const script = join(root, 'packages/data/bench/loader.mjs');
-  if (!existsSync(script)) return { skipped: 'packages/data/bench/loader.mjs not found' };
-  const out = join(mkdtempSync(join(os.tmpdir(), 'vatt-loader-')), 'loader.json');
-  process.stderr.write('  @vatt/data loader ...');
-  const r = spawnSync(process.execPath, [script, '--clips', quick ? '4' : '8', '--json', out], { env, encoding: 'utf8', timeout: 10 * 60 * 1000 });
-  process.stderr.write(` exit ${r.status}\n`);
-  if (r.status !== 0 || !existsSync(out)) return { error: (r.stderr || '').split('\n').filter(Boolean).slice(-1)[0] ?? `exit ${r.status}` };
-  return JSON.parse(readFileSync(out, 'utf8'));
+/**
+ * Runs one of the project's other benches (a Node script that prints its result as its last JSON line) and
+ * returns that result, or `{ error }`. Their progress goes to stderr as they run.
+ */
+function runScript(name, script, scriptArgs = []) {
+  const file = join(root, script);
+  if (!existsSync(file)) return { error: `${script} not found` };
+  process.stderr.write(`  ${name} (${script} ${scriptArgs.join(' ')}) ...\n`);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [file, ...scriptArgs], { env, cwd: root, encoding: 'utf8', timeout: 60 * 60 * 1000, maxBuffer: 64 * 2 ** 20 });
+  process.stderr.write(`  ${name}: exit ${r.status ?? r.signal} after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  const lines = (r.stdout || '')
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l));
+  if (r.status !== 0 || lines.length === 0) return { error: (r.stderr || '').split('\n').filter(Boolean).slice(-1)[0] ?? `exit ${r.status}` };
+  // One result line, or (bench/onnx.mjs) one summary line per workload after the measurements.
+  const summaries = lines.filter((l) => l.summary !== undefined);
+  return summaries.length ? { summaries } : lines[lines.length - 1];
 }
 
-async function main() {
-  const R = quick ? 2 : 3;
-  console.error(`VATT.ts benchmarks on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`);
-  const backends = probeBackends();
-  const usable = Object.keys(backends).filter((b) => !backends[b].error);
-  const software = backends.webgpu?.detail?.includes('(software)');
-  const runs = [];
+/** The other benches, each in its own process: what --only names them. */
+const SCRIPTS = {
+  loader: () => ['packages/data/bench/loader.mjs', ['--clips', quick ? '4' : '8']],
+  shards: () => ['packages/data/bench/shards.mjs', quick ? ['--clips', '64', '--only', 'tiny,small'] : []],
+  'pretrain-data': () => ['bench/pretrain-data.mjs', quick ? ['--clips', '64', '--steps', '6', '--direct-steps', '2'] : []],
+  soak: () => ['bench/soak.mjs', ['--steps', quick ? '200' : '1000']],
+  onnx: () => ['bench/onnx.mjs', quick ? ['--quick'] : []],
+  'tf-checkpoint': () => ['packages/vatt/bench/tf-checkpoint.mjs', ['--gb', quick ? '0.25' : '1']],
+  'official-import': () => ['packages/vatt/bench/official-import.mjs', quick ? ['--preset', 'mbs'] : []],
+};
+
+/** The model workloads (bench/workload.mjs), each (workload, backend) in its own process. */
+function runWorkloads(runs, usable, software, R) {
   // Tiny VATT on everything that starts (cpu and a software WebGPU adapter are only fast enough here).
   for (const b of usable) runs.push(runWorkload(b, 'vatt-tiny', quick ? 3 : 5));
   // Small workloads: the fast backends only (cpu and software WebGPU would take hours).
@@ -132,8 +157,51 @@ async function main() {
   if (usable.includes('wasm') && machine.cores > 1) {
     runs.push(runWorkload('wasm', 'encoder', R, ['--phases', 'forward,train', '--micro-batch', '2', '--replicas', String(machine.cores)]));
   }
-  const torch = has('no-torch') ? { skipped: '--no-torch' } : runTorch();
-  const loader = has('no-loader') ? { skipped: '--no-loader' } : runLoader();
+}
+
+/** One line or a few per bench for the printed report (the JSON has everything). */
+function benchSummary(benches) {
+  const lines = [];
+  for (const [name, b] of Object.entries(benches)) {
+    if (b.error) lines.push(`${name}: failed: ${b.error}`);
+    else if (name === 'pretrain-data')
+      for (const r of b.rows)
+        lines.push(
+          `pretrain-data ${r.model} (${r.frames}, batch ${b.batch}): s/step ${r.inMemory.medianStepSeconds} in memory, ${r.fromShards.medianStepSeconds} ` +
+            `from shards (${r.shardsToMemory}x the wall time), ${r.direct.medianStepSeconds} from media files; loader ${r.loaderClipsPerSecond} clips/s = ` +
+            `${r.loaderToStep}x what a step consumes`,
+        );
+    else if (name === 'shards')
+      for (const r of b.rows)
+        lines.push(
+          `shards ${r.config} (${r.frames}): prepare raw ${r.prepare_raw?.clipsPerSecond} clips/s (${r.prepare_raw?.bytesPerClip} B/clip), jpeg ` +
+            `${r.prepare_jpeg?.clipsPerSecond} clips/s (${r.prepare_jpeg?.bytesPerClip} B/clip); load raw ${r.load_raw?.clipsPerSecond}, jpeg ` +
+            `${r.load_jpeg?.clipsPerSecond}, media files ${r.load_direct?.clipsPerSecond} clips/s`,
+        );
+    else if (name === 'soak')
+      lines.push(`soak: ${b.steps} steps, tensors alive ${b.tensorsAlive.min}-${b.tensorsAlive.max}, RSS slope ${b.rssSlopeMBPer1000Steps} MB / 1000 steps`);
+    else if (b.summaries) for (const s of b.summaries) lines.push(`${name} ${s.summary}: ${JSON.stringify(s.medianRatios ?? s)}`);
+    else lines.push(`${name}: ${JSON.stringify(b).slice(0, 400)}`);
+  }
+  return lines;
+}
+
+async function main() {
+  const R = quick ? 2 : 3;
+  console.error(`VATT.ts benchmarks on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`);
+  const backends = probeBackends();
+  const usable = Object.keys(backends).filter((b) => !backends[b].error);
+  const software = backends.webgpu?.detail?.includes('(software)');
+  const runs = [];
+  if (wanted('workloads')) runWorkloads(runs, usable, software, R);
+  const torch = has('no-torch') || !wanted('workloads') ? { skipped: has('no-torch') ? '--no-torch' : 'not in --only' } : runTorch();
+  const benches = {};
+  for (const [name, spec] of Object.entries(SCRIPTS)) {
+    if (!wanted(name) || (name === 'loader' && has('no-loader'))) continue;
+    const [script, scriptArgs] = spec();
+    benches[name] = runScript(name, script, scriptArgs);
+  }
+  const loader = benches.loader ?? { skipped: 'not run' };
 
   // Ratios to PyTorch for the encoder workload (same run, same machine).
   for (const r of runs) {
@@ -205,9 +273,10 @@ async function main() {
   for (const [b, info] of Object.entries(backends)) console.log(`backend ${b}: ${info.error ? `unavailable (${info.error})` : info.detail}`);
   if (torch.blasPackage) console.log(`PyTorch BLAS: ${torch.blasPackage}`);
   if (loader.rows) for (const r of loader.rows) console.log(`loader: ${r.source}, ${r.config}: ${r.clipsPerSecond} clips/s (${loader.workers} workers)`);
+  for (const line of benchSummary(benches)) console.log(line);
 
   const previous = existsSync(jsonOut) ? JSON.parse(readFileSync(jsonOut, 'utf8')) : {};
-  const result = { machine, backends, runs, torch, loader, notes: previous.notes ?? [] };
+  const result = { machine, backends, runs, torch, loader, benches, notes: previous.notes ?? [] };
   writeFileSync(jsonOut, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`\nwritten ${jsonOut}`);
 }
