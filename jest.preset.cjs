@@ -24,7 +24,7 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!@tensorflow/tfjs-core/dist/(?!tf-core))'],
-  setupFiles: [path.join(root, 'testing/register-gradients.cjs')],
+  setupFiles: [path.join(root, 'testing/register-gradients.cjs'), path.join(root, 'testing/worker-bundler.cjs')],
   moduleNameMapper: {
     '^@vatt/(tokenizers|transformer|losses|data)$': path.join(root, 'packages/$1/src/index.ts'),
     '^@vatt/tokenizers/random$': path.join(root, 'packages/tokenizers/src/random.ts'),

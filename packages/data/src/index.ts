@@ -42,7 +42,7 @@ export { loadClip, resolveClipConfig } from './loader/clip.js';
 export type { ClipConfig, VideoClipConfig, AudioClipConfig, LoadedClip } from './loader/clip.js';
 export { BatchLoader, collate } from './loader/batches.js';
 export type { Batch, BatchLoaderOptions, LoaderStats, SkippedSample } from './loader/batches.js';
-export { workerScript } from './worker-script.js';
+export { workerEntry } from './worker-entry.js';
 
 // TensorFlow file formats: CRC32C and its masked form (TFRecord framing, tensor-bundle checkpoints).
 export { crc32c, maskCrc, unmaskCrc, maskedCrc32c } from './formats/crc32c.js';

@@ -22,7 +22,7 @@ import {
   ShardSource,
   storedFrames,
   TfRecordError,
-  workerScript,
+  workerEntry,
 } from '../src/index.js';
 import type { Batch, ClipConfig, Sample, ShardIndex, StoredClip } from '../src/index.js';
 import { defaultWorkerScript } from '../src/loader/pool.js';
@@ -280,8 +280,8 @@ describe('prepareShards', () => {
     const samplesFile = join(dir, 'samples.json');
     writeFileSync(samplesFile, JSON.stringify(samples));
     const options = { ...store, frames: 'raw', shardBytes: 300_000, workers: 1 };
-    const child = await workerScript(new URL('./no-such-file.js', import.meta.url), new URL('./helpers/prepare-child.ts', import.meta.url), import.meta.url);
-    const proc = spawn(process.execPath, [child, samplesFile, out, await defaultWorkerScript(), '6', JSON.stringify(options)], {
+    const child = workerEntry(new URL('./no-such-file.js', import.meta.url), new URL('./helpers/prepare-child.ts', import.meta.url), import.meta.url);
+    const proc = spawn(process.execPath, [child, samplesFile, out, defaultWorkerScript(), '6', JSON.stringify(options)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let output = '';

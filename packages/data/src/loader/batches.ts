@@ -339,7 +339,7 @@ export class BatchLoader implements AsyncIterable<Batch> {
     const { workers, concurrencyPerWorker, prefetch, batchSize } = this.options;
     const stream = this.stream(); // (first: it throws on a cursor that does not fit, before any worker starts)
     const runner: ClipRunner =
-      workers === 0 ? new InlineRunner() : new WorkerPool(this.options.workerScript ?? (await defaultWorkerScript()), workers, concurrencyPerWorker);
+      workers === 0 ? new InlineRunner() : new WorkerPool(this.options.workerScript ?? defaultWorkerScript(), workers, concurrencyPerWorker);
     this.runner = runner;
     const startBatches = this.options.cursor?.batches ?? 0;
     const pending: { item: OrderItem; result: Promise<ClipResult>; buffers?: ClipBuffers }[] = [];

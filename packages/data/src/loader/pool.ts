@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { killProcessGroup, killScope, processScope } from '../media/process.js';
 import type { ProcessScope } from '../media/process.js';
-import { workerScript } from '../worker-script.js';
+import { workerEntry } from '../worker-entry.js';
 import { failedResult } from './protocol.js';
 import type { ClipResult, ControlMessage, WorkerTask } from './protocol.js';
 import { runTask } from './tasks.js';
@@ -52,12 +52,9 @@ export class InlineRunner implements ClipRunner {
   }
 }
 
-/**
- * The loader's worker script: `worker.js` next to the built bundle, or `src/loader/worker.ts` bundled
- * on the fly when running from TypeScript sources (see {@link workerScript}).
- */
-export function defaultWorkerScript(): Promise<string> {
-  return workerScript(new URL('./worker.js', import.meta.url), new URL('./worker.ts', import.meta.url), import.meta.url);
+/** The loader's worker script: `worker.js` next to the built bundle (or, from sources, `worker.ts` bundled: see `workerEntry`). */
+export function defaultWorkerScript(): string {
+  return workerEntry(new URL('./worker.js', import.meta.url), new URL('./worker.ts', import.meta.url), import.meta.url);
 }
 
 /** Crashes in a row (no task came back in between) after which the workers are taken to be unable to start. */

@@ -333,7 +333,7 @@ export async function prepareShards(samples: readonly Sample[], options: Prepare
   };
 
   const workers = options.workers ?? availableParallelism();
-  const runner: ClipRunner = workers === 0 ? new InlineRunner() : new WorkerPool(options.workerScript ?? (await defaultWorkerScript()), workers, 1);
+  const runner: ClipRunner = workers === 0 ? new InlineRunner() : new WorkerPool(options.workerScript ?? defaultWorkerScript(), workers, 1);
   const sampleTimeoutMs = options.sampleTimeoutMs ?? timeoutMs * 2 + 10_000;
   const inFlight: { i: number; result: Promise<ClipResult> }[] = [];
   let next = 0;

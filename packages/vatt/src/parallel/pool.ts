@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { random, type Module } from '@vatt/transformer';
-import { workerScript } from '@vatt/data';
+import { workerEntry } from '@vatt/data';
 import type { BackendChoice } from '../backend.js';
 import { batchSizeOf, lossAndOutputGrads, sliceSamples, type Chunk, type OutputsLoss } from '../train/grad-cache.js';
 import type { GradientsResult } from '../train/trainer.js';
@@ -107,7 +107,7 @@ export class ReplicaPool {
   static async create(opts: ReplicaPoolOptions): Promise<ReplicaPool> {
     const workers = opts.workers ?? availableParallelism();
     if (!(Number.isInteger(workers) && workers >= 1)) throw new Error(`ReplicaPool: workers must be an integer >= 1, got ${workers}`);
-    const script = await workerScript(new URL('./parallel-worker.js', import.meta.url), new URL('./worker.ts', import.meta.url), import.meta.url);
+    const script = workerEntry(new URL('./parallel-worker.js', import.meta.url), new URL('./worker.ts', import.meta.url), import.meta.url);
     const pool = new ReplicaPool(script, workers);
     try {
       const replies = await pool.all(() => ({ op: 'init', backend: opts.backend ?? 'wasm', spec: opts.replica }));
