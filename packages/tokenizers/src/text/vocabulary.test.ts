@@ -35,9 +35,16 @@ describe('Vocabulary', () => {
   test('rejects duplicate, uppercase, blank and multi-word lines with their position', () => {
     expect(() => new Vocabulary([...SPECIALS, 'cut', 'cut'])).toThrow(/word "cut" appears twice \(ids 4 and 5\)/);
     expect(() => new Vocabulary([...SPECIALS, 'Cut'])).toThrow(/word 4 "Cut" is not lowercase/);
-    expect(() => Vocabulary.fromText('<pad>\n\n<bos>\n<eos>\n<unk>\n', 'v.txt')).toThrow(/v\.txt: line 2 must hold one word; got ""/);
-    expect(() => Vocabulary.fromText('<pad>\n<bos>\n<eos>\n<unk>\nred onion\n')).toThrow(/line 5 must hold one word; got "red onion"/);
-    expect(() => Vocabulary.fromText('0 <pad>\n5 <bos>\n')).toThrow(/line 2 gives id 5 but ids must equal the line index \(1\)/);
+    expect(() => Vocabulary.fromText('<pad>\n\n<bos>\n<eos>\n<unk>\n', 'v.txt')).toThrow(/v\.txt: line 2 must hold one word or "id word"; got ""/);
+    expect(() => Vocabulary.fromText('<pad>\n<bos>\n<eos>\n<unk>\nred onion\n')).toThrow(/line 5 must hold one word or "id word"; got "red onion"/);
+    expect(() => Vocabulary.fromText('0 <pad>\n5 <bos>\n')).toThrow(/no word has id 1, but ids run up to 5: ids must be 0\.\.1, each once/);
+    expect(() => Vocabulary.fromText('0 <pad>\n1 <bos>\n1 <eos>\n')).toThrow(/id 1 is given twice \(lines 2 and 3\)/);
+  });
+
+  test("DMVR's `id word` lines in any order, mixed with plain lines (the line index is their id), as dmvr/tokenizers.py reads them", () => {
+    const v = Vocabulary.fromText('3 <unk>\n1 <bos>\n<eos>\n0 <pad>\n4 onion\n');
+    expect(v.words).toEqual(['<pad>', '<bos>', '<eos>', '<unk>', 'onion']);
+    expect(v.idOf('onion')).toBe(4);
   });
 
   test('toText writes one word per line and reads back identically', () => {

@@ -58,23 +58,32 @@ export class Vocabulary {
 
   /**
    * Parses a vocabulary file's text: one word per line, line index = id (a trailing newline and `\r\n` line
-   * ends are accepted). DMVR's alternative `id word` lines are accepted when each id equals its line index.
+   * ends are accepted), or DMVR's `id word` lines, in any order and mixed with plain ones (dmvr/tokenizers.py
+   * WordTokenizer: a plain line's id is its line index). The ids must be 0..n-1, each once: they index the
+   * word-embedding table.
    */
   static fromText(text: string, source = 'vocabulary'): Vocabulary {
     const lines = text.split(/\r?\n/);
     if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-    const words = lines.map((line, index) => {
+    const byId = new Map<number, { word: string; line: number }>();
+    lines.forEach((line, index) => {
       const parts = line.trim().split(' ');
-      if (parts.length === 2 && /^\d+$/.test(parts[0])) {
-        if (Number(parts[0]) !== index) {
-          throw new Error(`${source}: line ${index + 1} gives id ${parts[0]} but ids must equal the line index (${index})`);
-        }
-        return parts[1];
+      let id = index;
+      let word = parts[0];
+      if (parts.length === 2 && /^\d+$/.test(parts[0])) [id, word] = [Number(parts[0]), parts[1]];
+      else if (parts.length !== 1 || parts[0] === '')
+        throw new Error(`${source}: line ${index + 1} must hold one word or "id word"; got ${JSON.stringify(line)}`);
+      const seen = byId.get(id);
+      if (seen) throw new Error(`${source}: id ${id} is given twice (lines ${seen.line} and ${index + 1})`);
+      byId.set(id, { word, line: index + 1 });
+    });
+    const words = Array.from({ length: byId.size }, (_, id) => {
+      const entry = byId.get(id);
+      if (!entry) {
+        const highest = Math.max(...byId.keys());
+        throw new Error(`${source}: no word has id ${id}, but ids run up to ${highest}: ids must be 0..${byId.size - 1}, each once`);
       }
-      if (parts.length !== 1 || parts[0] === '') {
-        throw new Error(`${source}: line ${index + 1} must hold one word; got ${JSON.stringify(line)}`);
-      }
-      return parts[0];
+      return entry.word;
     });
     return new Vocabulary(words, source);
   }
