@@ -55,11 +55,20 @@ describe('vatt CLI', () => {
   test('--help lists every command and each command has its own help', () => {
     const r = vatt(['--help']);
     expect(r.code).toBe(0);
-    for (const c of ['main', 'pretrain', 'eval', 'retrieve', 'embed', 'info']) expect(r.out).toContain(c);
+    for (const c of ['main', 'pretrain', 'prepare', 'eval', 'retrieve', 'embed', 'search', 'export', 'import', 'inspect', 'info']) expect(r.out).toContain(c);
     const p = vatt(['pretrain', '--help']);
     expect(p.out).toMatch(/--drop-rate/);
     expect(p.out).toMatch(/--resume/);
     expect(vatt(['eval', 'retrieval', '--help']).out).toMatch(/text->video/);
+  });
+
+  test('output piped into a reader that stops early (| head -1) ends the command quietly, not with an EPIPE stack trace', () => {
+    const out = path.join(tmp, 'piped');
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" pretrain --steps 40 --batch 4 --out "${out}" --backend wasm | head -1`], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
+    expect({ out: r.stdout.trim(), err: r.stderr }).toEqual({ out: expect.stringMatching(/^backend: wasm/), err: '' });
   });
 
   test('bad arguments are named in the error', () => {

@@ -86,6 +86,11 @@ export async function runCli(argv: string[]): Promise<void> {
   // tfjs's console notices (e.g. "install our node backend" on first use of cpu) would interleave with the
   // CLI's own output, which already says which backend runs and why: the CLI runs tfjs in production mode.
   tf.enableProdMode();
+  // `vatt ... | head`: once the reader is gone, stop as a Unix tool does on SIGPIPE, without a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
   try {
     await buildCli().parseAsync(argv);
   } catch (e) {
