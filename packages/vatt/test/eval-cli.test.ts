@@ -194,6 +194,6 @@ describe('vatt eval', () => {
     expect(j.classes).toEqual(['bd', 'elec', 'tabla']);
     expect(j.numTest).toBe(6);
     expect(j.numTrain).toBe(9 * 2);
-    expect(vatt(['eval', 'linear', run, '--data', path.join(tmp, 'nope')]).err).toMatch(/--data .*nope: no such file or directory/);
+    expect(vatt(['eval', 'linear', run, '--data', path.join(tmp, 'nope')]).err).toMatch(/vatt: .*nope: no such file or directory/);
   });
 });

@@ -41,5 +41,5 @@ test('a manifest, class folders, and a folder with nothing recognisable', async 
   const empty = path.join(tmp, 'empty');
   mkdirSync(empty);
   await expect(openDataset(empty)).rejects.toThrow(/no recognised layout \(a \*\.jsonl manifest, caption\.json/);
-  await expect(openDataset(path.join(tmp, 'missing'))).rejects.toThrow(/--data .*missing: no such file or directory/);
+  await expect(openDataset(path.join(tmp, 'missing'))).rejects.toThrow(/^.*missing: no such file or directory/);
 });

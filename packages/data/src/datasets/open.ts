@@ -63,7 +63,7 @@ const videoRootOf = (dir: string) => (existsSync(path.join(dir, 'videos')) ? pat
 
 function checkSplit(value: number | undefined, max: number, what: string): number {
   const s = value ?? 1;
-  if (!(Number.isInteger(s) && s >= 1 && s <= max)) throw new Error(`--split: ${what} has splits 1-${max}, got ${value}`);
+  if (!(Number.isInteger(s) && s >= 1 && s <= max)) throw new Error(`openDataset: split ${value}: ${what} has splits 1-${max}`);
   return s;
 }
 
@@ -82,11 +82,11 @@ function indexLabels(train: Sample[], test: Sample[], classes = [...new Set(trai
  * const m = await openDataset('clips.jsonl');                 // { kind: 'manifest', train: samples, test: samples }
  */
 export async function openDataset(source: string, opts: OpenDatasetOptions = {}): Promise<OpenedDataset> {
-  if (!existsSync(source)) throw new Error(`--data ${source}: no such file or directory (expected a .jsonl manifest or a dataset directory)`);
+  if (!existsSync(source)) throw new Error(`${source}: no such file or directory (expected a .jsonl manifest or a dataset directory)`);
   if (statSync(source).isFile()) {
     if (source.endsWith('.jsonl')) return manifest(source);
     if (MSRVTT_FILE.test(path.basename(source))) return msrvtt(source, path.dirname(source));
-    throw new Error(`--data ${source}: a file source must be a .jsonl manifest or an MSR-VTT videodatainfo JSON`);
+    throw new Error(`${source}: a file source must be a .jsonl manifest or an MSR-VTT videodatainfo JSON`);
   }
   const dir = source;
   const names = await fs.readdir(dir);
@@ -134,7 +134,7 @@ export async function openDataset(source: string, opts: OpenDatasetOptions = {})
     return { kind: 'media-folder', description: `${dir}: ${videos.length} video files`, train: samples, test: samples };
   }
   throw new Error(
-    `--data ${dir}: no recognised layout (a *.jsonl manifest, caption.json, *videodatainfo.json, youcookii_annotations_trainval.json, ` +
+    `${dir}: no recognised layout (a *.jsonl manifest, caption.json, *videodatainfo.json, youcookii_annotations_trainval.json, ` +
       'meta/esc50.csv, ucfTrainTestlist/, testTrainMulti_7030_splits/, train.csv + validate.csv, ' +
       'one folder of audio files or images per class, or video files)',
   );

@@ -63,7 +63,7 @@ test('ESC-50: 50-class layout read with its category names, one fold held out, m
     expect(e.views[0]).toBeInstanceOf(Float32Array);
     expect(e.views[0].length).toBe(pre.audio.samples);
   }
-  await expect(loadLabelledSource(root, pre, { split: 6 })).rejects.toThrow(/ESC-50 has splits 1-5, got 6/);
+  await expect(loadLabelledSource(root, pre, { split: 6 })).rejects.toThrow(/split 6: ESC-50 has splits 1-5/);
 });
 
 test('UCF101, HMDB51 and Kinetics: official splits, video clips at the model size (3 crops when testing)', async () => {
@@ -130,5 +130,5 @@ test('UCF101, HMDB51 and Kinetics: official splits, video clips at the model siz
   const k = await loadLabelledSource(kin, pre, { clips: 1 });
   expect([k.classes, k.train.length, k.test.length]).toEqual([['abseiling', 'air drumming'], 4, 2]);
   expect(k.description).toMatch(/1 samples skipped/);
-  await expect(loadLabelledSource(ucf, pre, { split: 4 })).rejects.toThrow(/UCF101 has splits 1-3, got 4/);
+  await expect(loadLabelledSource(ucf, pre, { split: 4 })).rejects.toThrow(/split 4: UCF101 has splits 1-3/);
 }, 120000);

@@ -61,8 +61,7 @@ export async function loadLabelledSource(source: string, pre: PreprocessingConfi
     seed: opts.seed,
     maxPerClass: opts.maxPerClass ?? 40,
   });
-  if (!d.classes || !d.modality)
-    throw new Error(`--data ${source}: a ${d.kind} dataset has no class labels to classify (use a labelled benchmark or class folders)`);
+  if (!d.classes || !d.modality) throw new Error(`${source}: a ${d.kind} dataset has no class labels to classify (use a labelled benchmark or class folders)`);
   return labelledSource(d, d.modality, pre, opts);
 }
 

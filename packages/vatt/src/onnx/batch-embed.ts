@@ -269,9 +269,9 @@ export async function embedDataset(embedder: Embedder, spec: string | InMemorySo
       }
     : await readSource(spec as string, { evaluation: split === 'eval' });
   const samples: Sample[] = source.samples;
-  if (new Set(samples.map((s) => s.id)).size !== samples.length) throw new Error(`--data ${specName}: sample ids are not unique`);
+  if (new Set(samples.map((s) => s.id)).size !== samples.length) throw new Error(`${specName}: sample ids are not unique`);
   const inMemory = memory ? new Map(memory.clips.map((c) => [c.id, c])) : undefined;
-  if (!samples.length) throw new Error(`--data ${specName}: no samples in its ${split} split`);
+  if (!samples.length) throw new Error(`${specName}: no samples in its ${split} split`);
   const partsDir = path.join(outDir, PARTS);
   const key = runKey(memory ? (memory.name ?? 'in-memory') : path.resolve(spec as string), split, samples, opts.modelSource, chunkSize);
   const stateFile = path.join(partsDir, 'state.json');
