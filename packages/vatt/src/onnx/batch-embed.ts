@@ -328,8 +328,6 @@ export async function embedDataset(embedder: Embedder, spec: string | InMemorySo
     skippedCount += part.skipped.length;
     done += chunk.length;
     opts.onProgress?.({ done, total: samples.length, embedded, skipped: skippedCount, resumed });
-    // Fault injection for the resumption test: die like `kill -9` right after this part.
-    if (process.env.VATT_FAULT_KILL_AFTER_PART === String(p)) process.kill(process.pid, 'SIGKILL');
   }
   if (done < samples.length) throw new EmbedInterrupted(done, samples.length, outDir);
   return assembleIndex(outDir, numParts, {
