@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { syncDirectory, writeFileSynced } from '../durable-files.js';
 
 export const MODEL_JSON = 'model.json';
 const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
@@ -16,30 +17,6 @@ const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
 function toArrayBuffer(data: tf.io.WeightData | undefined): ArrayBuffer {
   if (!data) return new ArrayBuffer(0);
   return tf.io.CompositeArrayBuffer.join(data as ArrayBuffer | ArrayBuffer[]);
-}
-
-async function writeFileSynced(file: string, data: string | Uint8Array): Promise<void> {
-  const fh = await fs.open(file, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * Flushes a directory's entries (the renames in it) to disk, so a power loss after a save cannot bring back
- * the old state. Windows cannot open a directory for this; its renames are journaled.
- */
-export async function syncDirectory(dir: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const dh = await fs.open(dir, 'r');
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
 }
 
 /** Writes `artifacts` into directory `dir` atomically (temp dir + rename). */

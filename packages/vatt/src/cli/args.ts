@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BACKEND_CHOICES } from '../backend.js';
 import { CheckpointManager } from '../checkpoint/store.js';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../durable-files.js';
 
 export const out = (s: string) => process.stdout.write(`${s}\n`);
 

@@ -23,7 +23,7 @@ import { clipConfigFor, evaluationClips, isShardSpec, readSource } from '../data
 import type { Matrix } from '../model/encode.js';
 import type { Embedder } from './embedder.js';
 import { decodeNpy, encodeNpy } from './npy.js';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../durable-files.js';
 
 export const INDEX_FORMAT = 'vatt-embeddings/1';
 const STATE_FORMAT = 'vatt-embed-state/1';

@@ -13,7 +13,7 @@ import { OnnxEmbedder, TfjsEmbedder, type Embedder, type EmbedderEngine } from '
 import { OnnxTowers, type OrtModuleLike } from './engine.js';
 import { exportTowerBytes, ONNX_OPSET } from './export-models.js';
 import { MANIFEST_FILE, ONNX_FORMAT, parseOnnxManifest, TOWER_NAMES, type OnnxManifest, type TowerName } from './manifest.js';
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../durable-files.js';
 
 let runtime: Promise<OrtModuleLike> | undefined;
 

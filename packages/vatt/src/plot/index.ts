@@ -15,4 +15,4 @@ export {
 export { parseTrainingLog, trainingCurves, textVideoSimilarity, tsne, type LoggedStep, type TsneOptions } from './data.js';
 export { trainingCurvesPlot, similarityPlot, tsnePlot } from './plots.js';
 export { writePlot, svgToPng } from './write.js';
-export { writeFileAtomic } from '../write-atomic.js';
+export { writeFileAtomic } from '../durable-files.js';

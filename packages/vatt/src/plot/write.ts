@@ -1,5 +1,5 @@
 /** Saving plots: SVG always, PNG too when the optional `@resvg/resvg-js` rasteriser is installed. */
-import { writeFileAtomic } from '../write-atomic.js';
+import { writeFileAtomic } from '../durable-files.js';
 
 interface ResvgModule {
   Resvg: new (

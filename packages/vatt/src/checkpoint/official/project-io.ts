@@ -11,6 +11,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { syncDirectory, writeFileSynced } from '../../durable-files.js';
 import { MODEL_JSON } from '../file-handler.js';
 import { CHECKPOINT_FORMAT } from '../format.js';
 import { OfficialCheckpointError } from './errors.js';
@@ -39,16 +40,6 @@ export interface ProjectMeta {
 const SHARD_BYTES = 4 * 1024 * 1024;
 
 const numElements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
-
-async function writeFileSynced(file: string, data: Uint8Array | string): Promise<void> {
-  const fh = await fs.open(file, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /**
  * Reads a checkpoint directory's weights in manifest order, one at a time.
@@ -285,6 +276,7 @@ export class ProjectCheckpointWriter {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
       await fs.rename(this.tmp, this.target);
+      await syncDirectory(path.dirname(path.resolve(this.target)));
       if (hadOld) await fs.rm(old, { recursive: true, force: true });
     } catch (e) {
       await this.abort();

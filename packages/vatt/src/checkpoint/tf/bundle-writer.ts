@@ -15,6 +15,7 @@
  * before returning, so a caller that produces tensors one at a time never holds the whole checkpoint.
  */
 import { crc32c, maskCrc } from '@vatt/data';
+import { syncDirectory, writeFileSynced } from '../../durable-files.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -140,18 +141,6 @@ export function encodeStringTensor(elements: readonly (string | Uint8Array)[]): 
 function tempName(file: string): string {
   // BundleWriter: StrCat(path, ".tempstate", random::New64()).
   return `${file}.tempstate${randomBytes(8).readBigUInt64LE()}`;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  let h: fs.FileHandle | undefined;
-  try {
-    h = await fs.open(dir, 'r');
-    await h.sync();
-  } catch {
-    // Not every platform can fsync a directory (Windows); the renames are still atomic.
-  } finally {
-    await h?.close();
-  }
 }
 
 /**
@@ -290,15 +279,9 @@ export class TfCheckpointWriter {
         })(),
         this.options.table,
       );
-      const ih = await fs.open(tempIndex, 'w');
-      try {
-        await ih.writeFile(table);
-        await ih.sync();
-      } finally {
-        await ih.close();
-      }
+      await writeFileSynced(tempIndex, table);
       await fs.rename(tempIndex, indexFile);
-      await fsyncDir(path.dirname(path.resolve(indexFile)));
+      await syncDirectory(path.dirname(path.resolve(indexFile)));
       return { prefix: this.prefix, indexFile, dataFile, tensors: this.entries.size, dataBytes: this.size, indexBytes: table.length };
     } catch (e) {
       await fs.rm(tempIndex, { force: true });
