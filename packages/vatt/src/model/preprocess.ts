@@ -41,10 +41,11 @@ export class VattPreprocessor {
   }
 
   /**
-   * Clips of frames, each [T,H,W,3] of the configured size -> patches [B, N, P] and the grid. uint8 frames
-   * are 0-255; float frames are in [0, 1] (the data loader's output). All clips must be of one type.
+   * Clips of frames, each [T,H,W,3] of the configured size -> patches [B, N, P] (as a typed array with its
+   * dims) and the grid. uint8 frames are 0-255; float frames are in [0, 1] (the data loader's output). All
+   * clips must be of one type. What `videoPatches` and the onnxruntime engine feed the video tower.
    */
-  videoPatches(clips: ReadonlyArray<Uint8Array | Float32Array>): { patches: tf.Tensor3D; grid: [number, number, number] } {
+  videoPatchArray(clips: ReadonlyArray<Uint8Array | Float32Array>): { data: Float32Array; dims: number[]; grid: [number, number, number] } {
     const { frames, height, width } = this.config.video;
     const per = frames * height * width * 3;
     if (!clips.length) throw new Error('videoPatches: no clips given');
@@ -56,27 +57,46 @@ export class VattPreprocessor {
       all.set(c, i * per);
     });
     const { patches, grid } = (float ? this.videoUnit : this.video).tokenize(all, [clips.length, frames, height, width, 3]);
-    return { patches: tf.tensor3d(patches.data, patches.shape as [number, number, number]), grid: [...grid] as [number, number, number] };
+    return { data: patches.data, dims: [...patches.shape], grid: [...grid] as [number, number, number] };
+  }
+
+  /** `videoPatchArray` as a tensor [B, N, P] (owned by the caller), with the grid. */
+  videoPatches(clips: ReadonlyArray<Uint8Array | Float32Array>): { patches: tf.Tensor3D; grid: [number, number, number] } {
+    const { data, dims, grid } = this.videoPatchArray(clips);
+    return { patches: tf.tensor3d(data, dims as [number, number, number]), grid };
   }
 
   /**
    * Mono waveforms (cropped / zero-padded to the configured length) -> patches [B, N, 128], or with a
-   * spectrogram config, log-mel patches [B, T'·F', t·f] (time-major tokens, as the SpT positions).
+   * spectrogram config, log-mel patches [B, T'·F', t·f] (time-major tokens, as the SpT positions), as a typed
+   * array with its dims.
    */
-  audioPatches(waves: readonly Float32Array[]): tf.Tensor3D {
+  audioPatchArray(waves: readonly Float32Array[]): { data: Float32Array; dims: number[] } {
     const n = this.config.audio.samples;
     if (!waves.length) throw new Error('audioPatches: no waveforms given');
     const all = new Float32Array(n * waves.length);
     waves.forEach((w, i) => all.set(w.length > n ? w.subarray(0, n) : w, i * n));
     const { patches } = (this.spectrogram ?? this.audio).tokenize(all, [waves.length, n]);
-    return tf.tensor3d(patches.data, patches.shape as [number, number, number]);
+    return { data: patches.data, dims: [...patches.shape] };
   }
 
-  /** Captions -> ids [B, L] int32 (0 = padding). Empty captions give an all-padding row. */
-  textIds(captions: readonly string[]): tf.Tensor2D {
+  /** `audioPatchArray` as a tensor (owned by the caller). */
+  audioPatches(waves: readonly Float32Array[]): tf.Tensor3D {
+    const { data, dims } = this.audioPatchArray(waves);
+    return tf.tensor3d(data, dims as [number, number, number]);
+  }
+
+  /** Captions -> ids [B, L] (0 = padding) as an Int32Array with its dims. Empty captions give an all-padding row. */
+  textIdArray(captions: readonly string[]): { data: Int32Array; dims: number[] } {
     if (!captions.length) throw new Error('textIds: no captions given');
     const { data, shape } = this.words.tokenize(captions);
-    return tf.tensor2d(data, shape as [number, number], 'int32');
+    return { data, dims: [...shape] };
+  }
+
+  /** `textIdArray` as an int32 tensor (owned by the caller). */
+  textIds(captions: readonly string[]): tf.Tensor2D {
+    const { data, dims } = this.textIdArray(captions);
+    return tf.tensor2d(data, dims as [number, number], 'int32');
   }
 
   /**

@@ -46,39 +46,6 @@ export interface Embedder {
   dispose(): Promise<void>;
 }
 
-/** Patches `[B, N, P]` of clips as a typed array (the same cut as `VattPreprocessor.videoPatches`, without tfjs). */
-export function videoPatchArray(pre: VattPreprocessor, clips: ReadonlyArray<Uint8Array | Float32Array>): { data: Float32Array; dims: number[] } {
-  const { frames, height, width } = pre.config.video;
-  const per = frames * height * width * 3;
-  if (!clips.length) throw new Error('videoPatches: no clips given');
-  const float = clips[0] instanceof Float32Array;
-  if (clips.some((c) => c instanceof Float32Array !== float)) throw new Error('videoPatches: mix of uint8 and float clips');
-  const all = float ? new Float32Array(per * clips.length) : new Uint8Array(per * clips.length);
-  clips.forEach((c, i) => {
-    if (c.length !== per) throw new Error(`videoPatches: clip ${i} has ${c.length} values, expected ${frames}x${height}x${width}x3 = ${per}`);
-    all.set(c, i * per);
-  });
-  const { patches } = (float ? pre.videoUnit : pre.video).tokenize(all, [clips.length, frames, height, width, 3]);
-  return { data: patches.data, dims: [...patches.shape] };
-}
-
-/** Waveform (or log-mel) patches `[B, N, P]` as a typed array (as `VattPreprocessor.audioPatches`). */
-export function audioPatchArray(pre: VattPreprocessor, waves: readonly Float32Array[]): { data: Float32Array; dims: number[] } {
-  const n = pre.config.audio.samples;
-  if (!waves.length) throw new Error('audioPatches: no waveforms given');
-  const all = new Float32Array(n * waves.length);
-  waves.forEach((w, i) => all.set(w.length > n ? w.subarray(0, n) : w, i * n));
-  const { patches } = (pre.spectrogram ?? pre.audio).tokenize(all, [waves.length, n]);
-  return { data: patches.data, dims: [...patches.shape] };
-}
-
-/** Caption ids `[B, L]` (0 = padding) as an Int32Array. */
-export function textIdArray(pre: VattPreprocessor, captions: readonly string[]): { data: Int32Array; dims: number[] } {
-  if (!captions.length) throw new Error('textIds: no captions given');
-  const { data, shape } = pre.words.tokenize(captions);
-  return { data, dims: [...shape] };
-}
-
 /** Runs `run` over `items` in batches and stacks the named matrices. */
 async function batched<T, K extends string>(
   items: readonly T[],
@@ -210,15 +177,15 @@ export class OnnxEmbedder implements Embedder {
   }
 
   encodeVideo(clips: ReadonlyArray<Uint8Array | Float32Array>, opts: EncodeOptions = {}): Promise<EncodedVideo> {
-    return batched(clips, opts, (b) => this.run('video', videoPatchArray(this.preprocessor, b), ['features', 'va', 'vt'] as const));
+    return batched(clips, opts, (b) => this.run('video', this.preprocessor.videoPatchArray(b), ['features', 'va', 'vt'] as const));
   }
 
   encodeAudio(waves: readonly Float32Array[], opts: EncodeOptions = {}): Promise<EmbeddedAudio> {
-    return batched(waves, opts, (b) => this.run('audio', audioPatchArray(this.preprocessor, b), ['features', 'va', 'vt'] as const));
+    return batched(waves, opts, (b) => this.run('audio', this.preprocessor.audioPatchArray(b), ['features', 'va', 'vt'] as const));
   }
 
   encodeText(captions: readonly string[], opts: EncodeOptions = {}): Promise<EncodedText> {
-    return batched(captions, opts, (b) => this.run('text', textIdArray(this.preprocessor, b), ['features', 'vt'] as const));
+    return batched(captions, opts, (b) => this.run('text', this.preprocessor.textIdArray(b), ['features', 'vt'] as const));
   }
 
   async dispose(): Promise<void> {

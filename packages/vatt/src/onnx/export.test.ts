@@ -16,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import type { PresetName } from '../config/presets.js';
 import type { Matrix } from '../model/encode.js';
 import type { LoadedVatt } from '../model/from-checkpoint.js';
-import { OnnxEmbedder, TfjsEmbedder, videoPatchArray, audioPatchArray, textIdArray } from './embedder.js';
+import { OnnxEmbedder, TfjsEmbedder } from './embedder.js';
 import { exportTowerBytes } from './export-models.js';
 import { MANIFEST_FILE } from './manifest.js';
 import { exportOnnx, isOnnxFolder, openEmbedder, openOnnxEmbedder } from './node.js';
@@ -49,13 +49,13 @@ async function towerParity(label: string, loaded: LoadedVatt): Promise<Record<st
   const before = tf.memory().numTensors;
   for (const b of [1, 3]) {
     const { clips, waves } = randomMedia(loaded.preprocessing, b, b);
-    const video = videoPatchArray(pre, clips);
+    const video = pre.videoPatchArray(clips);
     const vOut = await sessions.video.run({ patches: new ort.Tensor('float32', video.data, video.dims) });
     tf.tidy(() => {
       const e = model.embedVideo(tf.tensor3d(video.data, video.dims as [number, number, number]), towers.video!.entry.grid);
       for (const k of ['features', 'va', 'vt'] as const) note(`video.${k}`, maxDiff(e[k].dataSync(), fromOrt(vOut[k])));
     });
-    const audio = audioPatchArray(pre, waves);
+    const audio = pre.audioPatchArray(waves);
     const aOut = await sessions.audio.run({ patches: new ort.Tensor('float32', audio.data, audio.dims) });
     tf.tidy(() => {
       const e = model.embedAudio(tf.tensor3d(audio.data, audio.dims as [number, number, number]));
@@ -66,7 +66,7 @@ async function towerParity(label: string, loaded: LoadedVatt): Promise<Record<st
     });
   }
   for (const captions of [CAPTIONS.slice(0, 1), CAPTIONS]) {
-    const ids = textIdArray(pre, captions);
+    const ids = pre.textIdArray(captions);
     const tOut = await sessions.text.run({ ids: new ort.Tensor('int32', ids.data, ids.dims) });
     tf.tidy(() => {
       const e = model.embedText(tf.tensor2d(ids.data, ids.dims as [number, number], 'int32'));
