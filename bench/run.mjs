@@ -120,7 +120,13 @@ function runScript(name, script, scriptArgs = []) {
     .trim()
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l));
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l)];
+      } catch {
+        return []; // a line of a table or log that happens to start with "{"
+      }
+    });
   if (r.status !== 0 || lines.length === 0) return { error: (r.stderr || '').split('\n').filter(Boolean).slice(-1)[0] ?? `exit ${r.status}` };
   // One result line, or (bench/onnx.mjs) one summary line per workload after the measurements.
   const summaries = lines.filter((l) => l.summary !== undefined);

@@ -83,6 +83,6 @@ for (const [i, row] of table.entries()) {
   console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 }
-const json = JSON.stringify({ bench: '@vatt/data loader', cores: availableParallelism(), workers, rows }, null, 2);
-console.log(`\n${json}`);
-if (jsonOut) writeFileSync(jsonOut, json);
+const result = { bench: '@vatt/data loader', cores: availableParallelism(), workers, rows };
+console.log(`\n${JSON.stringify(result)}`);
+if (jsonOut) writeFileSync(jsonOut, JSON.stringify(result, null, 2));
