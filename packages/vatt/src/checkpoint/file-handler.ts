@@ -77,7 +77,7 @@ export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts
  * `root` (no absolute path, no `..`, no symbolic link pointing out), so a tampered model.json cannot make us
  * read bytes from elsewhere.
  */
-async function confinedShard(root: string, p: unknown, file: string): Promise<string> {
+export async function confinedShard(root: string, p: unknown, file: string): Promise<string> {
   if (typeof p !== 'string' || !p || path.isAbsolute(p) || p.split(/[\\/]/).includes('..')) {
     throw new Error(`checkpoint: ${file} lists weight shard ${JSON.stringify(p)}: a shard must be a file name inside the checkpoint directory`);
   }
@@ -94,8 +94,8 @@ async function confinedShard(root: string, p: unknown, file: string): Promise<st
   return real;
 }
 
-/** Reads a directory written by `saveArtifacts` (or any tf.io model.json + shards). */
-export async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
+/** A checkpoint directory's parsed model.json and its path; errors name the file. */
+export async function readModelJson<T = tf.io.ModelJSON>(dir: string): Promise<{ file: string; json: T }> {
   const file = path.join(dir, MODEL_JSON);
   let text: string;
   try {
@@ -103,12 +103,16 @@ export async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> 
   } catch (e) {
     throw new Error(`checkpoint: cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
-  let json: tf.io.ModelJSON;
   try {
-    json = JSON.parse(text);
+    return { file, json: JSON.parse(text) as T };
   } catch (e) {
     throw new Error(`checkpoint: ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** Reads a directory written by `saveArtifacts` (or any tf.io model.json + shards). */
+export async function loadArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
+  const { file, json } = await readModelJson(dir);
   if (!Array.isArray(json.weightsManifest)) throw new Error(`checkpoint: ${file} has no weightsManifest`);
   const buffers: ArrayBuffer[] = [];
   const specs: tf.io.WeightsManifestEntry[] = [];

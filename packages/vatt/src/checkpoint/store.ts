@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { loadArtifacts, MODEL_JSON, saveArtifacts } from './file-handler.js';
+import { loadArtifacts, MODEL_JSON, readModelJson, saveArtifacts } from './file-handler.js';
 import { checkpointFromArtifacts, checkpointToArtifacts, type CheckpointData } from './format.js';
 
 export type { CheckpointData } from './format.js';
@@ -19,19 +19,10 @@ export async function saveCheckpoint(dir: string, data: CheckpointData): Promise
 export async function readCheckpointInfo<Cfg = unknown, Pre = unknown, Train = unknown>(
   dir: string,
 ): Promise<Omit<CheckpointData<Cfg, Pre, Train>, 'weights' | 'optimizer'>> {
-  const file = path.join(dir, MODEL_JSON);
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    throw new Error(`checkpoint: cannot read ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  let json: { modelTopology?: { config?: Cfg }; userDefinedMetadata?: { preprocessing?: Pre; vocab?: string[] | null; training?: Train | null } };
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new Error(`checkpoint: ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
+  const { json } = await readModelJson<{
+    modelTopology?: { config?: Cfg };
+    userDefinedMetadata?: { preprocessing?: Pre; vocab?: string[] | null; training?: Train | null };
+  }>(dir);
   const meta = json.userDefinedMetadata ?? {};
   return {
     modelConfig: json.modelTopology?.config as Cfg,

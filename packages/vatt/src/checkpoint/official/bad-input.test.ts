@@ -235,6 +235,47 @@ describe('damaged files: the error names the file and offset; nothing is written
   });
 });
 
+describe('export tf reads only what the checkpoint directory holds', () => {
+  const tampered = async (edit: (json: { weightsManifest: Array<{ paths: string[] }> }) => void, text?: string) => {
+    const src = fresh('tampered');
+    await fs.cp(path.join(dir, 'tiny-ours'), src, { recursive: true });
+    const file = path.join(src, 'model.json');
+    const json = JSON.parse(await fs.readFile(file, 'utf8'));
+    edit(json);
+    await fs.writeFile(file, text ?? JSON.stringify(json));
+    return src;
+  };
+
+  test('a shard path leading out of the checkpoint is refused, nothing is written', async () => {
+    await fs.writeFile(path.join(dir, 'outside.bin'), Buffer.alloc(16));
+    for (const bad of ['../outside.bin', path.join(dir, 'outside.bin')]) {
+      const src = await tampered((j) => (j.weightsManifest[0].paths[0] = bad));
+      const out = fresh('export-out');
+      const err = await exportOfficialVatt(src, out).catch((e) => e);
+      expect(err).toBeInstanceOf(OfficialCheckpointError);
+      expect(err.message).toMatch(/must be a file name inside the checkpoint directory/);
+      expect(err.message).toContain(path.join(src, 'model.json'));
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  test('a shard that is a symbolic link out of the checkpoint is refused', async () => {
+    const src = await tampered(() => undefined);
+    const json = JSON.parse(await fs.readFile(path.join(src, 'model.json'), 'utf8'));
+    const shard = path.join(src, json.weightsManifest[0].paths[0]);
+    await fs.rm(shard);
+    await fs.symlink(path.join(dir, 'outside.bin'), shard);
+    await expect(exportOfficialVatt(src, fresh('export-out'))).rejects.toThrow(/leads outside the checkpoint directory/);
+  });
+
+  test('a model.json that is not JSON names the file', async () => {
+    const src = await tampered(() => undefined, '{"format": ');
+    const err = await exportOfficialVatt(src, fresh('export-out')).catch((e) => e);
+    expect(err).toBeInstanceOf(OfficialCheckpointError);
+    expect(err.message).toMatch(/model\.json is not valid JSON/);
+  });
+});
+
 describe('text files', () => {
   test('no vocabulary: the error says which file to pass', async () => {
     const p = await edited(tiny, () => undefined);

@@ -12,7 +12,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { syncDirectory, writeFileSynced } from '../../durable-files.js';
-import { MODEL_JSON } from '../file-handler.js';
+import { confinedShard, MODEL_JSON, readModelJson } from '../file-handler.js';
 import { CHECKPOINT_FORMAT } from '../format.js';
 import { OfficialCheckpointError } from './errors.js';
 
@@ -59,19 +59,19 @@ export class ProjectCheckpointReader {
 
   /** Parses `model.json`, checks the shards are there and add up to what the manifest describes. */
   static async open(dir: string): Promise<ProjectCheckpointReader> {
-    const file = path.join(dir, MODEL_JSON);
-    let json: {
+    type ProjectModelJson = {
       format?: string;
       modelTopology?: { class?: string; config?: unknown };
       weightsManifest?: Array<{ paths: string[]; weights: Array<{ name: string; shape: number[]; dtype: string; quantization?: unknown }> }>;
       userDefinedMetadata?: { preprocessing?: unknown; vocab?: string[] | null; training?: unknown };
       weightDataBytes?: number;
     };
-    try {
-      json = JSON.parse(await fs.readFile(file, 'utf8'));
-    } catch (e) {
-      throw new OfficialCheckpointError('BAD_CHECKPOINT', `cannot read ${file}: ${(e as Error).message}`, { file, cause: e });
-    }
+    const file = path.join(dir, MODEL_JSON);
+    const bad = (e: unknown, at = file): never => {
+      throw new OfficialCheckpointError('BAD_CHECKPOINT', (e as Error).message.replace(/^checkpoint: /, ''), { file: at, cause: e });
+    };
+    const { json } = await readModelJson<ProjectModelJson>(dir).catch((e) => bad(e));
+    const root = await fs.realpath(dir);
     if (json.format !== CHECKPOINT_FORMAT) {
       throw new OfficialCheckpointError(
         'BAD_CHECKPOINT',
@@ -88,7 +88,7 @@ export class ProjectCheckpointReader {
     let shardStart = 0;
     for (const group of json.weightsManifest) {
       for (const p of group.paths) {
-        const shardFile = path.join(dir, p);
+        const shardFile = await confinedShard(root, p, file).catch((e) => bad(e, path.join(dir, String(p))));
         const st = await fs.stat(shardFile).catch(() => null);
         if (!st) throw new OfficialCheckpointError('BAD_CHECKPOINT', `missing weight shard ${shardFile} listed in ${file}`, { file: shardFile });
         shards.push({ file: shardFile, size: st.size, start: shardStart });
