@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DatasetFormatError,
@@ -251,5 +251,49 @@ describe('JSONL manifest', () => {
     await expectFormatError(readManifest(bad), bad, 2, /"captions" must be a list/);
     const broken = at('malformed/manifest_bad_json.jsonl');
     await expectFormatError(readManifest(broken), broken, 2, /invalid JSON/);
+  });
+});
+
+describe('media names in an index stay inside the dataset folder', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'vatt-escape-'));
+  const write = (name: string, text: string) => {
+    const file = join(tmp, name);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+    return file;
+  };
+  const outside = /names the media file "[^"]*\.\.[^"]*", which leads outside the dataset folder/;
+
+  test('Kinetics: a youtube_id or a label with ../ (both layouts)', async () => {
+    const flat = write('k/flat.csv', 'youtube_id,time_start,time_end\nabc,1,2\n../../../etc/x,1,2\n');
+    await expectFormatError(readKinetics({ csv: flat, videoRoot: '/k' }), flat, 3, outside);
+    const byLabel = write('k/label.csv', 'label,youtube_id,time_start,time_end\nok,abc,1,2\n../..,abc,1,2\n');
+    await expectFormatError(readKinetics({ csv: byLabel, videoRoot: '/k', layout: 'byLabel' }), byLabel, 3, outside);
+    // a name that goes down and up again but stays inside is kept
+    const inner = write('k/inner.csv', 'label,youtube_id,time_start,time_end\na/../b,abc,1,2\n');
+    expect((await readKinetics({ csv: inner, videoRoot: '/k', layout: 'byLabel' }))[0].video).toBe('/k/b/abc_000001_000002.mp4');
+  });
+
+  test('ESC-50, MSR-VTT 1k-A, AudioSet and YouCook2', async () => {
+    const esc = write('esc/meta/esc50.csv', 'filename,fold,target,category\n1-1-A-0.wav,1,0,dog\n../../secret.wav,1,0,dog\n');
+    await expectFormatError(readEsc50({ root: join(tmp, 'esc') }), esc, 3, outside);
+    const msr = write('msr/test.csv', 'key,vid_key,video_id,sentence\nret0,msr0,video0,a cat\nret1,msr1,../../video1,a dog\n');
+    await expectFormatError(readMsrVtt1kA({ csv: msr, videoRoot: '/m' }), msr, 3, outside);
+    const audioset = write('as/segments.csv', '# YTID, start_seconds, end_seconds, positive_labels\n../x, 0.000, 10.000, "/m/09x0r"\n');
+    await expectFormatError(readAudioSetSegments({ csv: audioset, mediaRoot: '/a' }), audioset, 2, outside);
+    const yc = write(
+      'yc/annotations.json',
+      '{"database": {\n"../../v": {"duration": 9, "annotations": [{"segment": [1, 2], "id": 0, "sentence": "stir"}]}}}\n',
+    );
+    await expectFormatError(readYouCook2({ annotations: yc, videoRoot: '/y' }), yc, 2, outside);
+  });
+
+  test('UCF101 and HMDB51 split lists', async () => {
+    write('ucf/classInd.txt', '1 Archery\n');
+    write('ucf/testlist01.txt', 'Archery/v_Archery_g01_c01.avi\n');
+    const train = write('ucf/trainlist01.txt', 'Archery/v_Archery_g01_c01.avi 1\nArchery/../../../x.avi 1\n');
+    await expectFormatError(readUcf101Split({ listDir: join(tmp, 'ucf'), videoRoot: '/u', split: 1 }), train, 2, outside);
+    const hmdb = write('hmdb/cartwheel_test_split1.txt', 'a.avi 1\n../../b.avi 2\n');
+    await expectFormatError(readHmdb51Split({ splitDir: join(tmp, 'hmdb'), videoRoot: '/h', split: 1 }), hmdb, 2, outside);
   });
 });

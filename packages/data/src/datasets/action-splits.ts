@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DatasetFormatError } from '../errors.js';
-import { readText } from './files.js';
+import { inside, readText } from './files.js';
 import type { Sample } from './sample.js';
 
 /** Non-empty lines with their 1-based line numbers, fields split on whitespace. */
@@ -52,7 +52,7 @@ export async function readUcf101Split(options: {
       if (kind === 'train' && fields[1] !== undefined && Number(fields[1]) !== label + 1) {
         throw new DatasetFormatError(file, line, `class index ${fields[1]} does not match classInd.txt (${className} = ${label + 1})`);
       }
-      return { id: path.replace(/\.[^.]+$/, ''), video: join(videoRoot, path), label, split: kind };
+      return { id: path.replace(/\.[^.]+$/, ''), video: inside(videoRoot, path, file, line), label, split: kind };
     });
   };
   return { train: await read('train'), test: await read('test'), classes };
@@ -87,7 +87,7 @@ export async function readHmdb51Split(options: { splitDir: string; videoRoot: st
       if (fields.length !== 2 || !['0', '1', '2'].includes(flag))
         throw new DatasetFormatError(file, line, `expected "<file>.avi <0|1|2>", got "${fields.join(' ')}"`);
       if (flag === '0') continue;
-      const sample = { id: `${className}/${video.replace(/\.[^.]+$/, '')}`, video: join(videoRoot, className, video), label: className };
+      const sample = { id: `${className}/${video.replace(/\.[^.]+$/, '')}`, video: inside(videoRoot, join(className, video), file, line), label: className };
       if (flag === '1') train.push({ ...sample, split: 'train' });
       else test.push({ ...sample, split: 'test' });
     }

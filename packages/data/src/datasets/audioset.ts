@@ -1,6 +1,5 @@
-import { join } from 'node:path';
 import { DatasetFormatError } from '../errors.js';
-import { parseTimeSpan, readCsv } from './files.js';
+import { inside, parseTimeSpan, readCsv } from './files.js';
 import type { Sample } from './sample.js';
 
 export interface AudioSetOptions {
@@ -36,7 +35,7 @@ export async function readAudioSetSegments(options: AudioSetOptions): Promise<Sa
     const { YTID: id, start_seconds: start, end_seconds: end } = record;
     const video = options.mediaPath
       ? options.mediaPath(id, start, end)
-      : join(mediaRoot, naming === 'ytid' ? `${id}${extension}` : `${id}_${start}_${end}${extension}`);
+      : inside(mediaRoot, naming === 'ytid' ? `${id}${extension}` : `${id}_${start}_${end}${extension}`, csv, line);
     return { id, video, labels };
   });
 }

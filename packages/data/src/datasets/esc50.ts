@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DatasetFormatError } from '../errors.js';
-import { readCsv } from './files.js';
+import { inside, readCsv } from './files.js';
 import type { Sample } from './sample.js';
 
 /**
@@ -21,7 +21,7 @@ export async function readEsc50(options: { root: string }): Promise<Sample[]> {
     if (!Number.isInteger(target) || target < 0 || target > 49) throw new DatasetFormatError(csv, line, `expected target 0-49, got "${record.target}"`);
     return {
       id: record.filename.replace(/\.wav$/, ''),
-      audio: join(options.root, 'audio', record.filename),
+      audio: inside(join(options.root, 'audio'), record.filename, csv, line),
       label: target,
       split: String(fold),
     };

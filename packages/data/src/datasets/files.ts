@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { DatasetFormatError } from '../errors.js';
 import type { MediaPathFn } from './sample.js';
@@ -109,9 +109,22 @@ export async function readJson(file: string): Promise<{ text: string; value: unk
   }
 }
 
-/** The default media path rule: `<root>/<id><extension>`, or the caller's function. */
-export function mediaPath(root: string, extension: string, custom?: MediaPathFn): MediaPathFn {
-  return custom ?? ((id) => join(root, `${id}${extension}`));
+/**
+ * `rel` (a media path an index file names) resolved inside `root`; a name that would lead outside it (`..`, an
+ * absolute path) is a DatasetFormatError naming the index file and line. Symbolic links in the dataset folder
+ * are followed as laid out (media is often linked in from another disk).
+ */
+export function inside(root: string, rel: string, file: string, line: number | undefined): string {
+  const up = relative(resolve(root), resolve(root, rel));
+  if (isAbsolute(rel) || up === '' || up === '..' || up.startsWith(`..${sep}`) || isAbsolute(up)) {
+    throw new DatasetFormatError(file, line, `names the media file ${JSON.stringify(rel)}, which leads outside the dataset folder ${root}`);
+  }
+  return join(root, rel);
+}
+
+/** The default media path rule: `<root>/<id><extension>` kept inside `root`, or the caller's function. */
+export function mediaPath(root: string, extension: string, custom?: MediaPathFn): (id: string, file: string, line?: number) => string {
+  return (id, file, line) => (custom ? custom(id) : inside(root, `${id}${extension}`, file, line));
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {

@@ -46,7 +46,7 @@ export async function readHowTo100M(options: HowTo100MOptions): Promise<Sample[]
   const ids = [...captions.keys()];
   return ids.map((id) => ({
     id,
-    video: path(id),
+    video: path(id, (captionJson ?? captionCsvDir)!),
     captions: captions.get(id)!,
     ...(labels.has(id) ? { label: labels.get(id)! } : {}),
   }));

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { DatasetFormatError } from '../errors.js';
-import { parseTimeSpan, readCsv } from './files.js';
+import { inside, parseTimeSpan, readCsv } from './files.js';
 import type { Sample } from './sample.js';
 
 export interface KineticsOptions {
@@ -44,8 +44,8 @@ export async function readKinetics(options: KineticsOptions): Promise<Sample[]> 
     const video = options.videoPath
       ? options.videoPath(id, label)
       : layout === 'byLabel'
-        ? join(videoRoot, label!, `${id}${extension}`)
-        : join(videoRoot, `${id}${extension}`);
+        ? inside(videoRoot, join(label!, `${id}${extension}`), csv, line)
+        : inside(videoRoot, `${id}${extension}`, csv, line);
     return { id, video, ...(label !== undefined ? { label } : {}), ...(record.split ? { split: record.split } : {}) };
   });
 }

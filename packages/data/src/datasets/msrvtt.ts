@@ -37,7 +37,7 @@ export async function readMsrVtt(options: MsrVttOptions): Promise<Sample[]> {
     if (options.split && video.split !== options.split) continue;
     samples.set(id, {
       id,
-      video: path(id),
+      video: path(id, file, line),
       captions: [],
       ...(typeof video.split === 'string' ? { split: video.split } : {}),
       ...(typeof video.category === 'number' ? { label: video.category } : {}),
@@ -67,5 +67,5 @@ export async function readMsrVtt(options: MsrVttOptions): Promise<Sample[]> {
 export async function readMsrVtt1kA(options: { csv: string; videoRoot: string; extension?: string; videoPath?: MediaPathFn }): Promise<Sample[]> {
   const rows = await readCsv(options.csv, { required: ['key', 'video_id', 'sentence'] });
   const path = mediaPath(options.videoRoot, options.extension ?? '.mp4', options.videoPath);
-  return rows.map(({ record }) => ({ id: record.key, video: path(record.video_id), captions: [record.sentence], split: 'test' }));
+  return rows.map(({ record, line }) => ({ id: record.key, video: path(record.video_id, options.csv, line), captions: [record.sentence], split: 'test' }));
 }

@@ -48,7 +48,7 @@ export async function readYouCook2(options: YouCook2Options): Promise<Sample[]> 
         throw new DatasetFormatError(file, line, `video "${videoId}", annotation ${i}: segment starts at ${start}s after the video's duration ${duration}s`);
       out.push({
         id: `${videoId}_${annotation.id ?? i}`,
-        video: path(videoId),
+        video: path(videoId, file, videoLine),
         start,
         end,
         captions: [annotation.sentence],
