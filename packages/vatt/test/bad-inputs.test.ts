@@ -179,6 +179,16 @@ describe('dataset files', () => {
     mkdirSync(path.join(esc, 'meta'), { recursive: true });
     writeFileSync(path.join(esc, 'meta', 'esc50.csv'), 'filename,target,category\n1-1-A-0.wav,0,dog\n');
     expectCleanError('ESC-50 CSV without a fold column', ['eval', 'linear', run, '--data', esc], /esc50\.csv.*fold/);
+    const out = path.join(tmp, 'kinetics-out');
+    mkdirSync(out, { recursive: true });
+    for (const split of ['train', 'validate']) {
+      writeFileSync(path.join(out, `${split}.csv`), `label,youtube_id,time_start,time_end,split\n../../..,abc,0,10,${split}\n`);
+    }
+    expectCleanError(
+      'Kinetics CSV naming media outside the dataset',
+      ['eval', 'linear', run, '--data', out],
+      /train\.csv:2: .*leads outside the dataset folder/,
+    );
   });
 
   test('vocabulary files with duplicates or upper case name the line', async () => {
@@ -221,6 +231,47 @@ describe('experiment configs', () => {
       ['pretrain', '--config', path.join(tmp, 'nope.json'), '--out', path.join(tmp, 'cfg-run')],
       /--config .*nope\.json: ENOENT/,
     );
+  });
+});
+
+describe('ONNX folders, tampered', () => {
+  let onnx: string;
+  beforeAll(() => {
+    onnx = path.join(tmp, 'onnx');
+    const r = vatt(['export', 'onnx', run, '--out', onnx, '--towers', 'text']);
+    if (r.code !== 0) throw new Error(`exporting the corpus ONNX folder failed: ${r.err}`);
+  }, 120_000);
+
+  /** A copy of the exported folder whose manifest.json is `edit`ed (a string replaces it). */
+  function tampered(name: string, edit: (m: { format: string; towers: Record<string, { file: string }> }) => unknown): string {
+    const dir = path.join(tmp, 'onnx-tampered', name);
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(onnx)) copyFileSync(path.join(onnx, f), path.join(dir, f));
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    const edited = edit(manifest);
+    writeFileSync(path.join(dir, 'manifest.json'), typeof edited === 'string' ? edited : JSON.stringify(manifest));
+    return dir;
+  }
+
+  test.each([
+    [
+      'a tower file leading out of the folder',
+      (m: { towers: Record<string, { file: string }> }) => {
+        m.towers.text.file = '../text.onnx';
+      },
+      /tower files must be plain names/,
+    ],
+    ['manifest.json not JSON', () => '{"format": "vatt-onnx', /manifest\.json is not valid JSON/],
+    [
+      'manifest.json of another format',
+      (m: { format: string }) => {
+        m.format = 'something-else';
+      },
+      /format is "something-else"/,
+    ],
+  ])('%s', (entry, edit, expected) => {
+    const dir = tampered(entry.replace(/\W+/g, '-'), edit as never);
+    expectCleanError(`ONNX folder: ${entry}`, ['embed', dir, '--engine', 'onnx', '--text', 'a dog barks', '--out', path.join(tmp, 'onnx-out.json')], expected);
   });
 });
 

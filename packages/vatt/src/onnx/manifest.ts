@@ -62,6 +62,9 @@ export function parseOnnxManifest(raw: unknown, source: string): OnnxManifest {
   for (const [name, t] of Object.entries(m.towers ?? {})) {
     if (!TOWER_NAMES.includes(name as TowerName)) throw new Error(`${source}: unknown tower "${name}"`);
     if (!t || typeof t.file !== 'string' || !Array.isArray(t.inputs) || !Array.isArray(t.outputs)) throw new Error(`${source}: tower "${name}" is malformed`);
+    if (t.file === '' || t.file === '.' || t.file === '..' || /[/\\]|^[a-z]+:/i.test(t.file)) {
+      throw new Error(`${source}: tower "${name}" names the file ${JSON.stringify(t.file)}: tower files must be plain names beside the manifest`);
+    }
   }
   return m as OnnxManifest;
 }

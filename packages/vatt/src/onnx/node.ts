@@ -3,9 +3,10 @@
  * optional peer dependency, found at run time), and opening an `Embedder` on a checkpoint or an exported
  * folder with either engine.
  */
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { MODEL_JSON } from '../checkpoint/file-handler.js';
 import { CheckpointManager } from '../checkpoint/store.js';
 import type { LoadedVatt } from '../model/from-checkpoint.js';
 import { loadVatt } from '../model/load.js';
@@ -42,19 +43,14 @@ export function loadOnnxRuntime(): Promise<OrtModuleLike> {
 }
 
 /**
- * Whether `dir` is a folder written by `exportOnnx` (it has a vatt-onnx manifest.json).
+ * Whether `dir` is a folder written by `exportOnnx`: it has a manifest.json and is not a checkpoint or run
+ * directory (no model.json, no checkpoints/). A damaged manifest is then reported by `readOnnxManifest`.
  *
  * @example
  * isOnnxFolder('runs/a/onnx'); // true
  */
 export function isOnnxFolder(dir: string): boolean {
-  const file = path.join(dir, MANIFEST_FILE);
-  if (!existsSync(file)) return false;
-  try {
-    return (JSON.parse(readFileSync(file, 'utf8')) as { format?: string }).format === ONNX_FORMAT;
-  } catch {
-    return false;
-  }
+  return existsSync(path.join(dir, MANIFEST_FILE)) && !existsSync(path.join(dir, MODEL_JSON)) && !existsSync(path.join(dir, 'checkpoints'));
 }
 
 /**
@@ -134,7 +130,13 @@ export async function exportOnnx(source: LoadedVatt | string, outDir: string, op
 export async function readOnnxManifest(dir: string): Promise<OnnxManifest> {
   const file = path.join(dir, MANIFEST_FILE);
   if (!existsSync(file)) throw new Error(`${dir}: no ${MANIFEST_FILE} (not a folder written by \`vatt export onnx\`)`);
-  return parseOnnxManifest(JSON.parse(await fs.readFile(file, 'utf8')), file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
+  }
+  return parseOnnxManifest(raw, file);
 }
 
 /** Options of the Node onnxruntime engine. */
