@@ -5,7 +5,7 @@
 //   tiny-embed  embedding throughput of the tiny model over the embedded dataset's 96 held-out clips
 //               (video + audio + captions, through the Embedder API: JS preprocessing included)
 //
-// Engines: onnxruntime-node (intra-op threads = cores), PyTorch (2 threads, bench/torch_onnx_workloads.py),
+// Engines: onnxruntime-node (intra-op threads = cores), PyTorch (intra-op threads = cores, bench/torch_onnx_workloads.py),
 // tfjs-wasm (one thread: tfjs runs wasm single-threaded in Node). Each (workload, engine) runs in its own
 // process, rounds interleave the engines so that load from other work on the machine hits them alike, and
 // times are medians (and minima) over every repeat of every round. Prints JSON lines: one per measurement,
@@ -206,7 +206,7 @@ function runTorch(workloads, repeats) {
   delete env.OPENBLAS_L2_SIZE;
   const r = spawnSync(
     '/usr/bin/python3',
-    [join(here, 'torch_onnx_workloads.py'), '--workloads', workloads.join(','), '--repeats', String(repeats), '--threads', '2'],
+    [join(here, 'torch_onnx_workloads.py'), '--workloads', workloads.join(','), '--repeats', String(repeats), '--threads', String(threads)],
     {
       env,
       encoding: 'utf8',

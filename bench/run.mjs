@@ -94,7 +94,7 @@ function runTorch() {
   const torchEnv = { ...process.env };
   delete torchEnv.OPENBLAS_CORETYPE;
   delete torchEnv.OPENBLAS_L2_SIZE;
-  const r = spawnSync(python, [join(here, 'torch_encoder.py'), '--repeats', String(quick ? 2 : 3), '--threads', '2'], {
+  const r = spawnSync(python, [join(here, 'torch_encoder.py'), '--repeats', String(quick ? 2 : 3), '--threads', String(machine.cores)], {
     env: torchEnv,
     encoding: 'utf8',
     timeout: 15 * 60 * 1000,
