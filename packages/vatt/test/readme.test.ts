@@ -41,6 +41,8 @@ test.each(lines)('%s: a real command with options it takes', (line) => {
   const cut = args.indexOf('>');
   const { command, rest } = commandFor(buildCli(), cut >= 0 ? args.slice(0, cut) : args);
   expect(command.name()).not.toBe('vatt');
+  // A leaf: a misspelled subcommand would stop the walk at its parent, which has subcommands of its own.
+  expect({ line, subcommands: command.commands.map((c) => c.name()) }).toEqual({ line, subcommands: [] });
   const known = new Set(command.options.flatMap((o) => [o.long, o.short].filter(Boolean)));
   for (const w of rest.filter((x) => x.startsWith('-'))) expect({ line, option: w, known: known.has(w) }).toEqual({ line, option: w, known: true });
 });
