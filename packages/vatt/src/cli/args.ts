@@ -1,9 +1,6 @@
 /** What every `vatt` command shares: argument parsers, the backend option, checkpoint lookup, JSON output. */
 import { InvalidArgumentError, Option } from 'commander';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { BACKEND_CHOICES } from '../backend.js';
-import { CheckpointManager } from '../checkpoint/store.js';
 import { writeFileAtomic } from '../durable-files.js';
 
 export const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -28,21 +25,8 @@ export function float(name: string, min = -Infinity, max = Infinity) {
 
 export const backendOption = () => new Option('--backend <name>', 'tfjs backend').choices(BACKEND_CHOICES).default('auto');
 
-/** A checkpoint directory (with model.json), or a run directory whose newest complete checkpoint is used. */
-export async function resolveCheckpoint(p: string): Promise<string> {
-  if (
-    await fs.access(path.join(p, 'model.json')).then(
-      () => true,
-      () => false,
-    )
-  )
-    return p;
-  for (const dir of [path.join(p, 'checkpoints'), p]) {
-    const latest = await new CheckpointManager(dir).latest().catch(() => null);
-    if (latest) return latest.path;
-  }
-  throw new Error(`no checkpoint at ${p} (expected a directory with model.json, or a run directory with checkpoints/)`);
-}
+/** A checkpoint directory (with model.json), or a run directory whose newest complete checkpoint is used (the library's `resolveCheckpointDir`). */
+export { resolveCheckpointDir as resolveCheckpoint } from '../onnx/node.js';
 
 /** Writes JSON atomically (`writeFileAtomic`); typed arrays are left out. */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {

@@ -60,7 +60,7 @@ export function isOnnxFolder(dir: string): boolean {
  * await resolveCheckpointDir('runs/a'); // 'runs/a/checkpoints/ckpt-00000400'
  */
 export async function resolveCheckpointDir(p: string): Promise<string> {
-  if (existsSync(path.join(p, 'model.json'))) return p;
+  if (existsSync(path.join(p, MODEL_JSON))) return p;
   for (const dir of [path.join(p, 'checkpoints'), p]) {
     const latest = await new CheckpointManager(dir).latest().catch(() => null);
     if (latest) return latest.path;
