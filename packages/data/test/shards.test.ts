@@ -27,6 +27,7 @@ import {
 import type { Batch, ClipConfig, Sample, ShardIndex, StoredClip } from '../src/index.js';
 import { defaultWorkerScript } from '../src/loader/pool.js';
 import { TENSORFLOW_EXAMPLE_PROTO, exampleTypes } from '../src/shards/example-proto.js';
+import { shareStoredClip } from '../src/shards/stored.js';
 import { clipSamples, makeClips } from '@vatt-testing/clips';
 import { generateMedia } from './helpers/media.js';
 import type { GeneratedMedia } from './helpers/media.js';
@@ -127,6 +128,7 @@ describe('TFRecord framing and the Example protos', () => {
     expect(TENSORFLOW_EXAMPLE_PROTO).toBe(file);
     const { SequenceExample } = exampleTypes();
     expect(Object.keys(SequenceExample.fields)).toEqual(['context', 'featureLists']);
+    expect(exampleTypes().SequenceExample).toBe(SequenceExample); // looked up once, not per record
   });
 });
 
@@ -221,6 +223,10 @@ describe('prepareShards', () => {
     for (const clip of back) {
       const sample = good.find((s) => s.id === clip.meta.id)!;
       expect(clip.meta).toMatchObject({ id: sample.id, captions: sample.captions, label: sample.label, split: 'train', source: sample.video });
+      // Read straight into shared memory (as tar members are): the loader posts the clip to workers without a copy.
+      expect(clip.frames!.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(clip.audio!.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(shareStoredClip(clip)).toBe(clip);
       const twin = tar.find((t) => t.meta.id === clip.meta.id);
       if (twin) {
         expect(Buffer.from(clip.frames!).equals(Buffer.from(twin.frames!))).toBe(true);

@@ -50,10 +50,13 @@ message SequenceExample {
 }
 `;
 
-let root: protobuf.Root | undefined;
+let types: { SequenceExample: protobuf.Type; Example: protobuf.Type } | undefined;
 
-/** `tensorflow.SequenceExample` and `tensorflow.Example`, parsed once. */
+/** `tensorflow.SequenceExample` and `tensorflow.Example`, parsed and looked up once (every record asks). */
 export function exampleTypes(): { SequenceExample: protobuf.Type; Example: protobuf.Type } {
-  root ??= protobuf.parse(TENSORFLOW_EXAMPLE_PROTO, { keepCase: false }).root;
-  return { SequenceExample: root.lookupType('tensorflow.SequenceExample'), Example: root.lookupType('tensorflow.Example') };
+  if (!types) {
+    const { root } = protobuf.parse(TENSORFLOW_EXAMPLE_PROTO, { keepCase: false });
+    types = { SequenceExample: root.lookupType('tensorflow.SequenceExample'), Example: root.lookupType('tensorflow.Example') };
+  }
+  return types;
 }

@@ -273,7 +273,8 @@ export async function decodeSequenceExample(payload: Uint8Array, fallbackKey: st
       [height, width] = [info.height!, info.width!];
     }
     const fps = float(context['image/frame_rate'])[0] ?? 10;
-    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+    // Straight into shared memory, as the tar reader does: the loader then posts the clip to workers as is.
+    const all = new Uint8Array(new SharedArrayBuffer(frames.reduce((n, f) => n + f.length, 0)));
     frames.reduce((o, f) => (all.set(f, o), o + f.length), 0);
     clip.frames = all;
     meta.video = { encoding: 'jpeg', numFrames: frames.length, width, height, fps, frameBytes: frames.map((f) => f.length) };
@@ -282,7 +283,8 @@ export async function decodeSequenceExample(payload: Uint8Array, fallbackKey: st
   const wave = lists['WAVEFORM/feature/floats']?.feature?.[0]?.floatList?.value;
   if (wave && wave.length > 0) {
     const sampleRate = float(context['WAVEFORM/feature/sample_rate'])[0] ?? 48_000;
-    clip.audio = Float32Array.from(wave);
+    clip.audio = new Float32Array(new SharedArrayBuffer(wave.length * 4));
+    clip.audio.set(wave);
     meta.audio = { sampleRate, numSamples: clip.audio.length, channels: 1 };
     if (!meta.video) meta.duration = clip.audio.length / sampleRate;
   }
