@@ -6,10 +6,11 @@ import type { PreprocessingConfig } from '../config/experiment.js';
 import type { Clip } from '../data/clips.js';
 import { embeddedSplits } from '../data/embedded.js';
 import { evaluationClips, readSource } from '../data/sources.js';
-import { formatZeroShot, zeroShotRetrieval, type ZeroShotReport } from '../eval/zero-shot.js';
+import { formatZeroShot, type ZeroShotReport } from '../eval/zero-shot.js';
 import { isClassifierConfig, loadClassifier } from '../finetune/finetune.js';
-import { encodeAudio, encodeText, encodeVideo } from '../model/encode.js';
+import type { Matrix } from '../model/encode.js';
 import { loadVatt } from '../model/load.js';
+import { TfjsEmbedder, type Embedder } from '../onnx/embedder.js';
 import { isOnnxFolder } from '../onnx/node.js';
 import { embedderRetrieval } from '../onnx/retrieval.js';
 import type { PretrainState } from '../train/pretrain.js';
@@ -26,11 +27,31 @@ async function evaluationSet(spec: string, pre: PreprocessingConfig, seed: numbe
   return clips;
 }
 
-/** The onnx engine (`--engine onnx`, or an exported folder): the same protocol through an Embedder. */
-async function retrievalWithEmbedder(source: string, o: Record<string, unknown>): Promise<void> {
-  const embedder = await openCliEmbedder(source, o);
+/** The model of `eval retrieval` / `embed --out file.json` as an `Embedder`, and what the command reports of it. */
+interface CommandModel {
+  embedder: Embedder;
+  /** What the JSON output names as `checkpoint`: the resolved checkpoint directory (tfjs), or the argument as given (onnx). */
+  checkpoint: string;
+  /** Printed once the data is read (tfjs: `backend: ...; checkpoint: ...`; the onnx engine prints its line on opening). */
+  banner?: string;
+}
+
+/**
+ * The onnx engine (`--engine onnx`, or an exported folder) through `openCliEmbedder`; otherwise the checkpoint
+ * on the tfjs `--backend`, as a `TfjsEmbedder`.
+ */
+async function openCommandModel(ckptArg: string, o: Record<string, unknown>): Promise<CommandModel> {
+  if (o.engine === 'onnx' || isOnnxFolder(ckptArg)) return { embedder: await openCliEmbedder(ckptArg, o), checkpoint: ckptArg };
+  const b = await setupBackend((o.backend as BackendChoice) ?? 'auto');
+  const dir = await resolveCheckpoint(ckptArg);
+  return { embedder: new TfjsEmbedder(await loadVatt<PretrainState>(dir)), checkpoint: dir, banner: `backend: ${b.name}; checkpoint: ${dir}` };
+}
+
+export async function commandRetrieval(ckptArg: string, o: Record<string, unknown>): Promise<void> {
+  const { embedder, banner } = await openCommandModel(ckptArg, o);
   try {
     const clips = await evaluationSet(String(o.data ?? 'embedded'), embedder.preprocessing, embedder.training?.seed ?? 0);
+    if (banner) out(banner);
     const report: ZeroShotReport = await embedderRetrieval(embedder, clips);
     out(formatZeroShot(report));
     if (typeof o.json === 'string') await writeJsonAtomic(o.json, report);
@@ -39,79 +60,29 @@ async function retrievalWithEmbedder(source: string, o: Record<string, unknown>)
   }
 }
 
-export async function commandRetrieval(ckptArg: string, o: Record<string, unknown>): Promise<void> {
-  if (o.engine === 'onnx' || isOnnxFolder(ckptArg)) return retrievalWithEmbedder(ckptArg, o);
-  const b = await setupBackend((o.backend as BackendChoice) ?? 'auto');
-  const dir = await resolveCheckpoint(ckptArg);
-  const loaded = await loadVatt<PretrainState>(dir);
-  const clips = await evaluationSet(String(o.data ?? 'embedded'), loaded.preprocessing, loaded.training?.seed ?? 0);
-  out(`backend: ${b.name}; checkpoint: ${dir}`);
-  const report: ZeroShotReport = await zeroShotRetrieval(loaded.model, loaded.preprocessor, clips);
-  out(formatZeroShot(report));
-  if (typeof o.json === 'string') await writeJsonAtomic(o.json, report);
-  loaded.model.dispose();
-}
+/** A matrix as an array of rows (for JSON). */
+const rows = (m: Matrix) => Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
 
-/** `vatt embed`: `--out DIR` (no .json) embeds a whole source into an index folder; `--out file.json` writes JSON. */
+/**
+ * `vatt embed`: `--out DIR` (no .json) embeds a whole source into an index folder; `--out file.json` writes
+ * JSON (`--text` captions, or the evaluation clips' video, audio and text), with `engine` on the onnx engine.
+ */
 export async function commandEmbed(ckptArg: string, o: Record<string, unknown>): Promise<void> {
   const file = String(o.out);
   if (!Array.isArray(o.text) && !file.endsWith('.json')) return commandEmbedIndex(ckptArg, o);
-  if (o.engine === 'onnx' || isOnnxFolder(ckptArg)) return embedJsonWithEmbedder(ckptArg, o);
-  await setupBackend((o.backend as BackendChoice) ?? 'auto');
-  const dir = await resolveCheckpoint(ckptArg);
-  const loaded = await loadVatt<PretrainState>(dir);
-  const rows = (m: { data: Float32Array; rows: number; cols: number }) =>
-    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
-  if (Array.isArray(o.text)) {
-    const t = await encodeText(loaded.model, loaded.preprocessor, o.text as string[]);
-    await writeJsonAtomic(file, { checkpoint: dir, captions: o.text, features: rows(t.features), vt: rows(t.vt) });
-  } else {
-    const heldout = await evaluationSet(String(o.data ?? 'embedded'), loaded.preprocessing, loaded.training?.seed ?? 0);
-    const v = await encodeVideo(
-      loaded.model,
-      loaded.preprocessor,
-      heldout.map((c) => c.video),
-    );
-    const a = await encodeAudio(
-      loaded.model,
-      loaded.preprocessor,
-      heldout.map((c) => c.audio),
-    );
-    const t = await encodeText(
-      loaded.model,
-      loaded.preprocessor,
-      heldout.map((c) => c.captions[0]),
-    );
-    await writeJsonAtomic(file, {
-      checkpoint: dir,
-      clips: heldout.map((c) => ({ id: c.id, caption: c.captions[0] })),
-      video: { features: rows(v.features), va: rows(v.va), vt: rows(v.vt) },
-      audio: { features: rows(a.features), va: rows(a.va) },
-      text: { features: rows(t.features), vt: rows(t.vt) },
-    });
-  }
-  out(`wrote ${file}`);
-  loaded.model.dispose();
-}
-
-/** `vatt embed ... --out file.json` on the onnx engine: the same JSON through an Embedder. */
-async function embedJsonWithEmbedder(source: string, o: Record<string, unknown>): Promise<void> {
-  const embedder = await openCliEmbedder(source, o);
-  const file = String(o.out);
-  const rows = (m: { data: Float32Array; rows: number; cols: number }) =>
-    Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
+  const { embedder, checkpoint } = await openCommandModel(ckptArg, o);
+  const head = { checkpoint, ...(embedder.engine === 'onnx' ? { engine: embedder.engine } : {}) };
   try {
     if (Array.isArray(o.text)) {
       const t = await embedder.encodeText(o.text as string[]);
-      await writeJsonAtomic(file, { checkpoint: source, engine: embedder.engine, captions: o.text, features: rows(t.features), vt: rows(t.vt) });
+      await writeJsonAtomic(file, { ...head, captions: o.text, features: rows(t.features), vt: rows(t.vt) });
     } else {
       const clips = await evaluationSet(String(o.data ?? 'embedded'), embedder.preprocessing, embedder.training?.seed ?? 0);
       const v = await embedder.encodeVideo(clips.map((c) => c.video));
       const a = await embedder.encodeAudio(clips.map((c) => c.audio));
       const t = await embedder.encodeText(clips.map((c) => c.captions[0] ?? ''));
       await writeJsonAtomic(file, {
-        checkpoint: source,
-        engine: embedder.engine,
+        ...head,
         clips: clips.map((c) => ({ id: c.id, caption: c.captions[0] })),
         video: { features: rows(v.features), va: rows(v.va), vt: rows(v.vt) },
         audio: { features: rows(a.features), va: rows(a.va) },
