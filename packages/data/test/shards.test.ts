@@ -256,16 +256,22 @@ describe('prepareShards', () => {
   });
 
   test('a SequenceExample as DMVR generate_from_file.py writes it (no size, rate or vatt metadata) reads back', async () => {
-    const [clip] = await records(await ShardSource.open(join(dir, 'jpeg')));
-    const payload = encodeSequenceExample(clip, new Map([['tone', 4]]));
+    const clips = await records(await ShardSource.open(join(dir, 'jpeg')));
+    // Both labels: 'tone' has an index in the map (clip/label/index and clip/label/string), 'beep' has none (string only).
+    expect(new Set(clips.map((c) => c.meta.label))).toEqual(new Set(['beep', 'tone']));
     const { SequenceExample } = exampleTypes();
-    const message = SequenceExample.decode(payload) as unknown as { context: { feature: Record<string, unknown> } };
-    for (const key of ['vatt/sample/json', 'image/height', 'image/width', 'image/frame_rate', 'example/id', 'WAVEFORM/feature/sample_rate'])
-      delete message.context.feature[key];
-    const dmvr = await decodeSequenceExample(SequenceExample.encode(message).finish(), 'k7');
-    expect(dmvr.meta).toMatchObject({ key: 'k7', id: `${clip.meta.source}@0`, video: { encoding: 'jpeg', numFrames: 20, width: 37, height: 37, fps: 10 } });
-    expect(dmvr.meta.audio!.sampleRate).toBe(48000);
-    if (clip.meta.label === 'tone') expect(dmvr.meta.label).toBe('tone');
+    for (const clip of clips) {
+      const payload = encodeSequenceExample(clip, new Map([['tone', 4]]));
+      const message = SequenceExample.decode(payload) as unknown as { context: { feature: Record<string, unknown> } };
+      for (const key of ['vatt/sample/json', 'image/height', 'image/width', 'image/frame_rate', 'example/id', 'WAVEFORM/feature/sample_rate'])
+        delete message.context.feature[key];
+      expect(message.context.feature['clip/label/string']).toBeDefined();
+      expect(message.context.feature['clip/label/index'] !== undefined).toBe(clip.meta.label === 'tone');
+      const dmvr = await decodeSequenceExample(SequenceExample.encode(message).finish(), 'k7');
+      expect(dmvr.meta).toMatchObject({ key: 'k7', id: `${clip.meta.source}@0`, video: { encoding: 'jpeg', numFrames: 20, width: 37, height: 37, fps: 10 } });
+      expect(dmvr.meta.audio!.sampleRate).toBe(48000);
+      expect(dmvr.meta.label).toBe(clip.meta.label);
+    }
   });
 
   test('a damaged TFRecord shard fails naming the file and the record offset', async () => {
