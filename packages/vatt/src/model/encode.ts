@@ -39,38 +39,54 @@ export interface EncodedText {
   vt: Matrix;
 }
 
-async function encodeBatched<T, K extends string>(
+/**
+ * Runs `run` over `items` in batches of `opts.batchSize` (default 16), reports progress after each, and
+ * stacks each named matrix of the batches into one (the batching of every encoder, either engine).
+ */
+export async function encodeInBatches<T, K extends string>(
   items: readonly T[],
   opts: EncodeOptions,
-  run: (batch: readonly T[]) => Record<K, tf.Tensor2D>,
+  run: (batch: readonly T[]) => Promise<Record<K, Matrix>>,
 ): Promise<Record<K, Matrix>> {
   const bs = opts.batchSize ?? 16;
   if (!(bs >= 1)) throw new Error(`encode: batchSize must be >= 1, got ${bs}`);
   if (!items.length) throw new Error('encode: nothing to encode');
-  const parts = new Map<K, Float32Array[]>();
-  const cols = new Map<K, number>();
+  const parts: Array<Record<K, Matrix>> = [];
   for (let i = 0; i < items.length; i += bs) {
-    const out = run(items.slice(i, i + bs));
-    for (const [k, t] of Object.entries(out) as Array<[K, tf.Tensor2D]>) {
-      if (!parts.has(k)) parts.set(k, []);
-      parts.get(k)!.push((await t.data()) as Float32Array);
-      cols.set(k, t.shape[1]);
-      t.dispose();
-    }
+    parts.push(await run(items.slice(i, i + bs)));
     opts.onProgress?.(Math.min(items.length, i + bs), items.length);
   }
   const result = {} as Record<K, Matrix>;
-  for (const [k, list] of parts) {
-    const c = cols.get(k)!;
-    const data = new Float32Array(items.length * c);
+  for (const k of Object.keys(parts[0]) as K[]) {
+    const cols = parts[0][k].cols;
+    const data = new Float32Array(items.length * cols);
     let off = 0;
-    for (const p of list) {
-      data.set(p, off);
-      off += p.length;
+    for (const p of parts) {
+      data.set(p[k].data, off);
+      off += p[k].data.length;
     }
-    result[k] = { data, rows: items.length, cols: c };
+    result[k] = { data, rows: items.length, cols };
   }
   return result;
+}
+
+/** `encodeInBatches` over a tfjs forward pass: each batch's tensors are downloaded and disposed. */
+function encodeBatched<T, K extends string>(
+  items: readonly T[],
+  opts: EncodeOptions,
+  run: (batch: readonly T[]) => Record<K, tf.Tensor2D>,
+): Promise<Record<K, Matrix>> {
+  return encodeInBatches(items, opts, async (batch) => {
+    const out = run(batch);
+    const result = {} as Record<K, Matrix>;
+    try {
+      for (const [k, t] of Object.entries(out) as Array<[K, tf.Tensor2D]>)
+        result[k] = { data: (await t.data()) as Float32Array, rows: t.shape[0], cols: t.shape[1] };
+    } finally {
+      for (const t of Object.values(out) as tf.Tensor2D[]) t.dispose();
+    }
+    return result;
+  });
 }
 
 function evalMode<T>(model: VATT, fn: () => Promise<T>): Promise<T> {

@@ -6,7 +6,16 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PreprocessingConfig, VattConfig } from '../config/experiment.js';
-import { encodeAudio, encodeText, encodeVideo, type EncodeOptions, type EncodedText, type EncodedVideo, type Matrix } from '../model/encode.js';
+import {
+  encodeAudio,
+  encodeInBatches,
+  encodeText,
+  encodeVideo,
+  type EncodeOptions,
+  type EncodedText,
+  type EncodedVideo,
+  type Matrix,
+} from '../model/encode.js';
 import type { LoadedVatt } from '../model/from-checkpoint.js';
 import { VattPreprocessor } from '../model/preprocess.js';
 import type { OnnxTowers } from './engine.js';
@@ -44,34 +53,6 @@ export interface Embedder {
   encodeText(captions: readonly string[], opts?: EncodeOptions): Promise<EncodedText>;
   /** Frees the model or the sessions (and an on-the-fly export). */
   dispose(): Promise<void>;
-}
-
-/** Runs `run` over `items` in batches and stacks the named matrices. */
-async function batched<T, K extends string>(
-  items: readonly T[],
-  opts: EncodeOptions,
-  run: (batch: readonly T[]) => Promise<Record<K, Matrix>>,
-): Promise<Record<K, Matrix>> {
-  const bs = opts.batchSize ?? 16;
-  if (!(bs >= 1)) throw new Error(`encode: batchSize must be >= 1, got ${bs}`);
-  if (!items.length) throw new Error('encode: nothing to encode');
-  const parts: Array<Record<K, Matrix>> = [];
-  for (let i = 0; i < items.length; i += bs) {
-    parts.push(await run(items.slice(i, i + bs)));
-    opts.onProgress?.(Math.min(items.length, i + bs), items.length);
-  }
-  const out = {} as Record<K, Matrix>;
-  for (const k of Object.keys(parts[0]) as K[]) {
-    const cols = parts[0][k].cols;
-    const data = new Float32Array(items.length * cols);
-    let off = 0;
-    for (const p of parts) {
-      data.set(p[k].data, off);
-      off += p[k].data.length;
-    }
-    out[k] = { data, rows: items.length, cols };
-  }
-  return out;
 }
 
 /**
@@ -177,15 +158,15 @@ export class OnnxEmbedder implements Embedder {
   }
 
   encodeVideo(clips: ReadonlyArray<Uint8Array | Float32Array>, opts: EncodeOptions = {}): Promise<EncodedVideo> {
-    return batched(clips, opts, (b) => this.run('video', this.preprocessor.videoPatchArray(b), ['features', 'va', 'vt'] as const));
+    return encodeInBatches(clips, opts, (b) => this.run('video', this.preprocessor.videoPatchArray(b), ['features', 'va', 'vt'] as const));
   }
 
   encodeAudio(waves: readonly Float32Array[], opts: EncodeOptions = {}): Promise<EmbeddedAudio> {
-    return batched(waves, opts, (b) => this.run('audio', this.preprocessor.audioPatchArray(b), ['features', 'va', 'vt'] as const));
+    return encodeInBatches(waves, opts, (b) => this.run('audio', this.preprocessor.audioPatchArray(b), ['features', 'va', 'vt'] as const));
   }
 
   encodeText(captions: readonly string[], opts: EncodeOptions = {}): Promise<EncodedText> {
-    return batched(captions, opts, (b) => this.run('text', this.preprocessor.textIdArray(b), ['features', 'vt'] as const));
+    return encodeInBatches(captions, opts, (b) => this.run('text', this.preprocessor.textIdArray(b), ['features', 'vt'] as const));
   }
 
   async dispose(): Promise<void> {
