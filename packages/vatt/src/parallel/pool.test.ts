@@ -4,6 +4,7 @@
  * and VATT pretraining gradients (the gradient cache with shards on workers); plus errors and leaks.
  */
 import { fileURLToPath } from 'node:url';
+import { jest } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import { random, TransformerEncoder } from '@vatt/transformer';
 import { useBackend } from '@vatt-testing/backends';
@@ -13,7 +14,7 @@ import { VattPreprocessor } from '../model/preprocess.js';
 import { VATT } from '../model/vatt.js';
 import { makePretrainBatch } from '../train/pretrain.js';
 import { pretrainGradients } from '../train/pretrain-gradients.js';
-import { Trainer } from '../train/trainer.js';
+import { movingStatistics, Trainer } from '../train/trainer.js';
 import { ReplicaPool, shardBatch } from './pool.js';
 import { VATT_PRETRAIN_REPLICA } from './vatt-replica.js';
 
@@ -203,6 +204,43 @@ describe('VATT pretraining on a ReplicaPool', () => {
     }
     return losses;
   };
+
+  test('3 workers send back and average only the BatchNorm statistics: a frozen word table stays bit-identical', async () => {
+    random.setSeed(10);
+    const config = { ...deterministic, text: { ...deterministic.text, trainableEmbeddings: false } };
+    const model = new VATT(config).train();
+    const stats = movingStatistics(model).map(([n]) => n);
+    const [[path, table], ...others] = model.namedParameters().filter(([n, v]) => !v.trainable && !stats.includes(n));
+    expect(others).toEqual([]);
+    expect(path).toMatch(/embedding\/embeddings$/);
+    const initial = Array.from(await table.data());
+    const assign = jest.spyOn(table, 'assign');
+    const pre = new VattPreprocessor(preprocessing, TEST_VOCAB);
+    const batch = makePretrainBatch(pre, randomClips(preprocessing, 6, 7), [0, 1, 2, 3, 4, 5]);
+    const pool = await ReplicaPool.create({ workers: 3, replica: { module: VATT_PRETRAIN_REPLICA, args: { config } }, weights: model });
+    const trainer = new Trainer({ model, schedule: { kind: 'constant', baseLr: 1e-3, endLr: 1e-3, warmupSteps: 0, totalSteps: 100 } });
+    try {
+      const inputs = { videoPatches: batch.videoPatches, audioPatches: batch.audioPatches, textIds: batch.textIds };
+      const call = { batchSize: 6, context: { videoGrid: batch.videoGrid }, microBatch: 2, randomState: 5 };
+      const outputs = await pool.forward(inputs, { ...call, training: true });
+      const upstream = tf.tidy(() => Object.fromEntries(Object.entries(outputs).map(([k, t]) => [k, tf.onesLike(t)])));
+      const got = await pool.vjp(inputs, upstream, call);
+      expect(Object.keys(got.state).sort()).toEqual([...stats].sort());
+      tf.dispose([...Object.values(outputs), ...Object.values(upstream), ...Object.values(got.grads), ...Object.values(got.state)]);
+      for (let i = 0; i < 2; i++) {
+        expect((await trainer.stepWith(() => pretrainGradients(model, batch, { microBatch: 2, pool }))).skipped).toBe(false);
+        await pool.setWeights(model);
+      }
+      expect(assign).not.toHaveBeenCalled();
+      expect(Array.from(await table.data())).toEqual(initial);
+    } finally {
+      assign.mockRestore();
+      await pool.close();
+      tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds]);
+      trainer.dispose();
+      model.dispose();
+    }
+  }, 120000);
 
   test('trains through Trainer.stepWith and lowers the loss', async () => {
     const losses = await trainRun(deterministic, 25);

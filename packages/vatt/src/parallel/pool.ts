@@ -10,7 +10,7 @@ import { random, type Module } from '@vatt/transformer';
 import { workerEntry } from '@vatt/data';
 import type { BackendChoice } from '../backend.js';
 import { batchSizeOf, lossAndOutputGrads, sliceSamples, type Chunk, type OutputsLoss } from '../train/grad-cache.js';
-import type { GradientsResult } from '../train/trainer.js';
+import { movingStatistics, type GradientsResult } from '../train/trainer.js';
 import { buffersOf, namedFromWire, namedToWire, type Reply, type ReplicaSpec, type Request, type WireTensors } from './protocol.js';
 
 export interface ReplicaPoolOptions {
@@ -44,7 +44,7 @@ export interface PoolGradients {
   loss?: number;
   /** Gradients summed over shards, by parameter path (`namedTrainableParameters()` names). */
   grads: tf.NamedTensorMap;
-  /** Non-trainable parameters (BatchNorm statistics) after the pass, averaged over the workers. */
+  /** BatchNorm moving statistics (`movingStatistics`) after the pass, averaged over the workers. */
   state: tf.NamedTensorMap;
   /** Tensors alive in each worker after the pass (flat across calls when nothing leaks). */
   workerTensors: number[];
@@ -254,8 +254,8 @@ export class ReplicaPool {
     tf.dispose(Object.values(outputs));
     const { grads, state } = await this.vjp(inputs, upstream, call);
     tf.dispose(Object.values(upstream));
-    const params = new Map(model.namedParameters());
-    for (const [path, s] of Object.entries(state)) params.get(path)?.assign(s);
+    const stats = new Map(movingStatistics(model));
+    for (const [path, s] of Object.entries(state)) stats.get(path)?.assign(s);
     tf.dispose(Object.values(state));
     return { value, grads, metrics };
   }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { setupBackend, type BackendChoice } from '../backend.js';
 import { addInto, chunkRandomState, embedChunks, replayChunks, sampleChunks, sliceSamples } from '../train/grad-cache.js';
-import { byPath } from '../train/trainer.js';
+import { byPath, movingStatistics } from '../train/trainer.js';
 import { buffersOf, namedFromWire, namedToWire, type Reply, type Request } from './protocol.js';
 import { replicaFactory } from './registry.js';
 import type { Replica } from './replica.js';
@@ -21,14 +21,9 @@ function need(): Replica {
   return replica;
 }
 
-function nonTrainable(r: Replica): Array<[string, tf.Variable]> {
-  const trainable = new Set(r.module.trainableVariables());
-  return r.module.namedParameters().filter(([, v]) => !trainable.has(v));
-}
-
 function gradReply(r: Replica, op: 'lossGrads' | 'vjp', sum: tf.NamedTensorMap, loss?: number): { reply: Reply; transfer: ArrayBuffer[] } {
   const grads = namedToWire(sum);
-  const state = namedToWire(Object.fromEntries(nonTrainable(r)));
+  const state = namedToWire(Object.fromEntries(movingStatistics(r.module)));
   tf.dispose(Object.values(sum));
   const reply: Reply = { ok: true, op, loss, grads, state, numTensors: tf.memory().numTensors };
   return { reply, transfer: [...buffersOf(grads), ...buffersOf(state)] };

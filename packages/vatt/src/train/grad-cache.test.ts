@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import * as tf from '@tensorflow/tfjs-core';
 import { random } from '@vatt/transformer';
 import { useBackend } from '@vatt-testing/backends';
@@ -8,7 +9,7 @@ import { VATT } from '../model/vatt.js';
 import { sampleChunks } from './grad-cache.js';
 import { makePretrainBatch } from './pretrain.js';
 import { pretrainGradients } from './pretrain-gradients.js';
-import { Trainer } from './trainer.js';
+import { movingStatistics, Trainer } from './trainer.js';
 
 const { model: cfg, preprocessing } = getPreset('tiny');
 const deterministic = withoutRandomness(cfg);
@@ -107,6 +108,37 @@ describe('the gradient cache (micro-batched pretraining gradients)', () => {
     for (let i = 0; i < 25; i++) losses.push((await trainer.stepWith(() => pretrainGradients(model, batch, { microBatch: 3 }))).loss);
     const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
     expect(mean(losses.slice(-5))).toBeLessThan(0.8 * mean(losses.slice(0, 5)));
+    tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds]);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  test('a frozen word table is no moving statistic: micro-batched steps never re-assign it and leave it bit-identical', async () => {
+    random.setSeed(9);
+    const model = new VATT({ ...deterministic, text: { ...deterministic.text, trainableEmbeddings: false } }).train();
+    const stats = movingStatistics(model);
+    const names = stats.map(([n]) => n);
+    expect(names.length).toBeGreaterThan(0);
+    for (const [n, v] of stats) {
+      expect(n).toMatch(/moving_(mean|variance)$/);
+      expect(v.trainable).toBe(false);
+    }
+    const frozen = model.namedParameters().filter(([n, v]) => !v.trainable && !names.includes(n));
+    expect(frozen.map(([n]) => n)).toEqual([expect.stringMatching(/embedding\/embeddings$/)]);
+    const table = frozen[0][1];
+    const initial = await table.data();
+    const statsBefore = await Promise.all(stats.map(([, v]) => v.data()));
+    const assign = jest.spyOn(table, 'assign');
+    const pre = new VattPreprocessor(preprocessing, TEST_VOCAB);
+    const batch = makePretrainBatch(pre, randomClips(preprocessing, 6, 6), [0, 1, 2, 3, 4, 5]);
+    const trainer = new Trainer({ model, schedule: { kind: 'constant', baseLr: 1e-3, endLr: 1e-3, warmupSteps: 0, totalSteps: 100 } });
+    for (let i = 0; i < 2; i++) expect((await trainer.stepWith(() => pretrainGradients(model, batch, { microBatch: 2 }))).skipped).toBe(false);
+    expect(assign).not.toHaveBeenCalled();
+    expect(Array.from(await table.data())).toEqual(Array.from(initial));
+    // The BatchNorm statistics still move (the taped replay updates them).
+    const statsAfter = await Promise.all(stats.map(([, v]) => v.data()));
+    expect(statsAfter.some((x, i) => x.some((y, j) => y !== statsBefore[i][j]))).toBe(true);
+    assign.mockRestore();
     tf.dispose([batch.videoPatches, batch.audioPatches, batch.textIds]);
     trainer.dispose();
     model.dispose();

@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hashSeed } from '@vatt/tokenizers';
 import { random, type Module } from '@vatt/transformer';
-import { byPath, type GradientsResult } from './trainer.js';
+import { byPath, movingStatistics, type GradientsResult } from './trainer.js';
 
 /** Rows [start, start + size) of a batch of `batchSize` samples. */
 export interface Chunk {
@@ -100,15 +100,10 @@ function joinParts(parts: tf.NamedTensorMap[]): tf.NamedTensorMap {
   return out;
 }
 
-function movingStatistics(m: Module): Array<[string, tf.Variable]> {
-  const trainable = new Set(m.trainableVariables());
-  return m.namedParameters().filter(([, v]) => !trainable.has(v));
-}
-
 /**
  * Step 1: the outputs of `chunks` (samples of `inputs`, which holds rows `offset`.. of the batch) without a
- * tape, concatenated. In training mode the module's non-trainable state (BatchNorm moving statistics) is
- * left as it was: only the taped replay updates it.
+ * tape, concatenated. In training mode the module's BatchNorm moving statistics (`movingStatistics`) are
+ * left as they were: only the taped replay updates them.
  */
 export function embedChunks(
   model: ChunkModel,

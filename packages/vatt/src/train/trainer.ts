@@ -59,6 +59,18 @@ export interface TrainerState {
 type SlotOptimizer = tf.Optimizer & { learningRate: number };
 
 /**
+ * The non-trainable state a training-mode forward pass updates: BatchNorm moving statistics (parameters
+ * named `moving_mean` / `moving_variance` that are not trainable), by path. Other frozen weights (a fixed
+ * word-embedding table) never change in a step and are not among them. The one rule of the Trainer's NaN
+ * guard, the gradient cache (which keeps the statistics across untaped passes) and a ReplicaPool (whose
+ * workers send them back to be averaged).
+ */
+export function movingStatistics(m: Module): Array<[string, tf.Variable]> {
+  const trainable = new Set(m.trainableVariables());
+  return m.namedParameters().filter(([n, v]) => !trainable.has(v) && /moving_(mean|variance)$/.test(n));
+}
+
+/**
  * Runs optimisation steps on a module's trainable parameters (see the file comment).
  *
  * @example
@@ -78,9 +90,8 @@ export class Trainer {
     this.params = opts.model.namedTrainableParameters();
     if (!this.params.length) throw new Error('Trainer: the model has no trainable parameters');
     this.variables = this.params.map(([, v]) => v);
-    const trainable = new Set(this.params.map(([, v]) => v));
     // Non-trainable state that a forward pass may update (BatchNorm moving statistics); the NaN guard restores it.
-    this.frozenStats = opts.model.namedParameters().filter(([n, v]) => !trainable.has(v) && /moving_(mean|variance)$/.test(n));
+    this.frozenStats = movingStatistics(opts.model);
     const lr0 = learningRateAt(opts.schedule, 0);
     const a = opts.adam ?? {};
     this.optimizer = (opts.makeOptimizer ? opts.makeOptimizer(lr0) : tf.train.adam(lr0, a.beta1 ?? 0.9, a.beta2 ?? 0.999, a.epsilon ?? 1e-7)) as SlotOptimizer;
