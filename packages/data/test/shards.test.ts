@@ -27,7 +27,7 @@ import {
 import type { Batch, ClipConfig, Sample, ShardIndex, StoredClip } from '../src/index.js';
 import { defaultWorkerScript } from '../src/loader/pool.js';
 import { TENSORFLOW_EXAMPLE_PROTO, exampleTypes } from '../src/shards/example-proto.js';
-import { shareStoredClip } from '../src/shards/stored.js';
+import { shareStoredClip, storedFramesView } from '../src/shards/stored.js';
 import { clipSamples, makeClips } from '@vatt-testing/clips';
 import { generateMedia } from './helpers/media.js';
 import type { GeneratedMedia } from './helpers/media.js';
@@ -211,6 +211,22 @@ describe('prepareShards', () => {
       expect(clip.frames!.length).toBeLessThan(twin.frames!.length / 2);
     }
     expect(index.frames).toBe('jpeg');
+  });
+
+  test('raw frames at consecutive indices are read in place: a view of the record, the pixels a copy has, untouched by a training clip', async () => {
+    const [clip] = await records(await ShardSource.open(rawDir));
+    const run = await storedFramesView(clip, [3, 4, 5, 6]);
+    expect(run.buffer).toBe(clip.frames!.buffer);
+    expect(Buffer.from(run).equals(Buffer.from(await storedFrames(clip, [3, 4, 5, 6])))).toBe(true);
+    const gathered = await storedFramesView(clip, [3, 5, 5, 6]);
+    expect(gathered.buffer).not.toBe(clip.frames!.buffer);
+    expect(Buffer.from(gathered).equals(Buffer.from(await storedFrames(clip, [3, 5, 5, 6])))).toBe(true);
+    // A training clip (crop, flip, colour jitter) of the same fps reads the view and leaves the record as it was.
+    const before = clip.frames!.slice();
+    const first = await loadStoredClip(clip, tiny, 3);
+    expect(Buffer.from(clip.frames!).equals(Buffer.from(before))).toBe(true);
+    const again = await loadStoredClip({ meta: clip.meta, frames: before, audio: clip.audio }, tiny, 3);
+    expect(Buffer.from(again.video!.buffer).equals(Buffer.from(first.video!.buffer))).toBe(true);
   });
 
   test('TFRecord round trip in the DMVR layout: JPEG frames per step, one waveform feature, captions and labels in the context', async () => {

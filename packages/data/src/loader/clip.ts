@@ -10,7 +10,7 @@ import { DEFAULT_SAMPLE_RATE, outputFrameSize } from '../media/sizes.js';
 import type { DecodedVideo, MediaDecoder, MediaInfo } from '../media/types.js';
 import { centerCrop, clipDuration, narrationWindow, nearestNarrations, randomWindow, threeCrops, uniformWindows } from '../sampling/clips.js';
 import type { CropBox, TimeWindow } from '../sampling/clips.js';
-import { storedFrames, storedSample } from '../shards/stored.js';
+import { storedFramesView, storedSample } from '../shards/stored.js';
 import type { StoredClip } from '../shards/stored.js';
 
 /** Video side of a clip. Defaults are VATT pre-training (docs/numerics.md §1.1, 7). */
@@ -154,7 +154,8 @@ type ResolvedClipConfig = ReturnType<typeof resolveClipConfig>;
 /**
  * One window's decoded media. `frames` are rgb24 `[numFrames, height, width, 3]`; crop boxes are drawn in
  * `reference`, the frame the ffmpeg path decodes at (short side = minResize), then scaled to the frames' own
- * size, so that stored frames of any size get the same augmentation geometry in one bilinear pass.
+ * size, so that stored frames of any size get the same augmentation geometry in one bilinear pass. `frames.data`
+ * may be a view of a stored clip's frames (kept for later epochs, shared with other threads): it is only read.
  */
 interface WindowMedia {
   frames?: { data: Uint8Array; numFrames: number; height: number; width: number; reference: { height: number; width: number } };
@@ -386,7 +387,8 @@ export async function loadStoredClip(stored: StoredClip, config: ClipConfig, see
       const wanted = Array.from({ length: numFrames }, (_, i) => Math.round((offset + i / fps) * stored_.fps));
       let present = wanted.filter((t) => t >= 0 && t < stored_.numFrames);
       if (present.length === 0) present = [Math.max(0, Math.min(stored_.numFrames - 1, wanted[0]))];
-      media.frames = { data: await storedFrames(stored, present), numFrames: present.length, height: stored_.height, width: stored_.width, reference };
+      // A view of the stored frames when they are consecutive (read only: cropResize and loop copy out of it).
+      media.frames = { data: await storedFramesView(stored, present), numFrames: present.length, height: stored_.height, width: stored_.width, reference };
     }
     if (cfg.audio && stored.audio) {
       const from = Math.max(0, Math.round((window.start - meta.clipStart) * meta.audio!.sampleRate));

@@ -143,6 +143,31 @@ export async function encodeJpegFrame(
 }
 
 /**
+ * `storedFrames` without the copy where there is nothing to gather: raw frames at consecutive indices (the
+ * stored rate is the clip's) are a view of the clip's own frames, to be read only (not written into, not
+ * transferred); other indices, and JPEG frames, are a new array as `storedFrames` gives.
+ *
+ * @example
+ * const rgb = await storedFramesView(clip, [4, 5, 6, 7]); // clip.frames.subarray(4 * frameSize, 8 * frameSize)
+ */
+export async function storedFramesView(clip: StoredClip, indices: readonly number[]): Promise<Uint8Array> {
+  const video = clip.meta.video;
+  const first = indices[0];
+  if (
+    video?.encoding === 'raw' &&
+    clip.frames &&
+    indices.length > 0 &&
+    first >= 0 &&
+    first + indices.length <= video.numFrames &&
+    indices.every((t, i) => t === first + i)
+  ) {
+    const frameSize = video.width * video.height * 3;
+    if (clip.frames.length >= video.numFrames * frameSize) return clip.frames.subarray(first * frameSize, (first + indices.length) * frameSize);
+  }
+  return storedFrames(clip, indices);
+}
+
+/**
  * The stored frames at `indices` as rgb24 `[indices.length, H, W, 3]`: slices of raw frames, or the JPEG frames
  * decoded (each distinct index once, all in parallel on libvips' threads).
  *
