@@ -10,23 +10,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { syncDirectory, writeFileSynced } from '../durable-files.js';
+import { weightBuffer } from './format.js';
 
 export const MODEL_JSON = 'model.json';
 const DEFAULT_SHARD_BYTES = 4 * 1024 * 1024;
-
-function toArrayBuffer(data: tf.io.WeightData | undefined): ArrayBuffer {
-  if (!data) return new ArrayBuffer(0);
-  return tf.io.CompositeArrayBuffer.join(data as ArrayBuffer | ArrayBuffer[]);
-}
 
 /** Writes `artifacts` into directory `dir` atomically (temp dir + rename). */
 export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts, shardBytes = DEFAULT_SHARD_BYTES): Promise<tf.io.SaveResult> {
   const target = path.resolve(dir);
   await fs.mkdir(path.dirname(target), { recursive: true });
+  const data = new Uint8Array(weightBuffer(artifacts.weightData));
   const tmp = `${target}.tmp-${process.pid}-${Date.now().toString(36)}`;
   await fs.mkdir(tmp, { recursive: true });
   try {
-    const data = new Uint8Array(toArrayBuffer(artifacts.weightData));
     const nShards = Math.max(1, Math.ceil(data.byteLength / shardBytes));
     const paths: string[] = [];
     for (let i = 0; i < nShards; i++) {
@@ -67,7 +63,7 @@ export async function saveArtifacts(dir: string, artifacts: tf.io.ModelArtifacts
     modelArtifactsInfo: {
       dateSaved: new Date(),
       modelTopologyType: 'JSON',
-      weightDataBytes: toArrayBuffer(artifacts.weightData).byteLength,
+      weightDataBytes: data.byteLength,
     },
   };
 }

@@ -46,6 +46,17 @@ export async function checkpointToArtifacts(data: CheckpointData): Promise<tf.io
   };
 }
 
+/**
+ * The weight bytes of artifacts as one ArrayBuffer: the buffer itself when it already is one (what
+ * `loadArtifacts` returns: no copy), the shards joined (a copy) when they are several.
+ */
+export function weightBuffer(data: tf.io.WeightData | undefined): ArrayBuffer {
+  if (!data) return new ArrayBuffer(0);
+  // Array.isArray / ArrayBuffer.isView rather than `instanceof ArrayBuffer`, which fails for buffers of another realm.
+  if (!Array.isArray(data) && !ArrayBuffer.isView(data)) return data;
+  return tf.io.CompositeArrayBuffer.join(data);
+}
+
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1 };
 
 /**
@@ -89,19 +100,16 @@ export function checkpointFromArtifacts<Cfg = unknown, Pre = unknown, Train = un
   if (a.format !== CHECKPOINT_FORMAT) throw new Error(`checkpoint: ${source} has format "${a.format}", expected "${CHECKPOINT_FORMAT}"`);
   const topo = a.modelTopology as { class?: string; config?: Cfg } | undefined;
   if (!topo || topo.class !== 'VATT' || !topo.config) throw new Error(`checkpoint: ${source} has no VATT model config`);
-  const data = tf.io.CompositeArrayBuffer.join(a.weightData ?? new ArrayBuffer(0));
+  const data = weightBuffer(a.weightData);
   checkWeightData(a.weightSpecs ?? [], data, source);
+  const meta = (a.userDefinedMetadata ?? {}) as { preprocessing?: Pre; vocab?: string[] | null; training?: Train | null };
+  if (!meta.preprocessing) throw new Error(`checkpoint: ${source} has no preprocessing config`);
   const all = tf.io.decodeWeights(data, a.weightSpecs ?? []);
   const weights: tf.NamedTensorMap = {};
   const optimizer: tf.NamedTensorMap = {};
   for (const [k, v] of Object.entries(all)) {
     if (k.startsWith(OPT_PREFIX)) optimizer[k.slice(OPT_PREFIX.length)] = v;
     else weights[k] = v;
-  }
-  const meta = (a.userDefinedMetadata ?? {}) as { preprocessing?: Pre; vocab?: string[] | null; training?: Train | null };
-  if (!meta.preprocessing) {
-    tf.dispose(Object.values(all));
-    throw new Error(`checkpoint: ${source} has no preprocessing config`);
   }
   return {
     modelConfig: topo.config,

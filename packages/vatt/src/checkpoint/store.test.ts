@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CheckpointManager, loadCheckpoint, saveCheckpoint } from './store.js';
 import { fileHandler, registerFileRouter } from './file-handler.js';
+import { weightBuffer } from './format.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -131,6 +132,27 @@ describe('checkpoints', () => {
     await h.save!({ modelTopology: { x: 1 }, weightSpecs: [], weightData: new ArrayBuffer(0) });
     const a = await h.load!();
     expect(a.modelTopology).toEqual({ x: 1 });
+  });
+
+  test('one weight buffer is used as it is; several shards are joined', () => {
+    const one = new ArrayBuffer(8);
+    expect(weightBuffer(one)).toBe(one);
+    expect(weightBuffer(undefined).byteLength).toBe(0);
+    const joined = weightBuffer([Uint8Array.of(1, 2).buffer, Uint8Array.of(3).buffer]);
+    expect(Array.from(new Uint8Array(joined))).toEqual([1, 2, 3]);
+  });
+
+  test('a checkpoint without a preprocessing config is refused before any weight becomes a tensor', async () => {
+    const p = path.join(dir, 'nopre');
+    const a = tf.tensor1d([1, 2]);
+    try {
+      await saveCheckpoint(p, { modelConfig: {}, preprocessing: undefined, weights: { a } });
+    } finally {
+      a.dispose();
+    }
+    const before = tf.memory().numTensors;
+    await expect(loadCheckpoint(p)).rejects.toThrow(/nopre has no preprocessing config/);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   test('a missing checkpoint gives an error naming the file', async () => {
