@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { random, type Module } from '@vatt/transformer';
 import { workerEntry } from '@vatt/data';
 import type { BackendChoice } from '../backend.js';
-import { batchSizeOf, lossAndOutputGrads, sliceSamples, type Chunk, type OutputsLoss } from '../train/grad-cache.js';
+import { batchSizeOf, joinParts, lossAndOutputGrads, sliceSamples, type Chunk, type OutputsLoss } from '../train/grad-cache.js';
 import { movingStatistics, type GradientsResult } from '../train/trainer.js';
 import { buffersOf, namedFromWire, namedToWire, type Reply, type ReplicaSpec, type Request, type WireTensors } from './protocol.js';
 
@@ -194,12 +194,7 @@ export class ReplicaPool {
       training: opts.training ?? false,
       microBatch: opts.microBatch,
     }))) as Array<Extract<Reply, { op: 'forward' }>>;
-    const parts = replies.map((r) => namedFromWire(r.outputs));
-    const out = tf.tidy(() =>
-      Object.fromEntries(Object.keys(parts[0]).map((k) => [k, parts.length === 1 ? tf.clone(parts[0][k]) : tf.concat(parts.map((p) => p[k]))])),
-    );
-    parts.forEach((p) => tf.dispose(Object.values(p)));
-    return out;
+    return joinParts(replies.map((r) => namedFromWire(r.outputs)));
   }
 
   /** Gradients of the batch loss (the replica's `loss`, summed over shards), by parameter path. */

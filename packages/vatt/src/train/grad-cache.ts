@@ -91,8 +91,8 @@ export function sliceSamples(inputs: tf.NamedTensorMap, samples: number, from: n
   );
 }
 
-/** Concatenates the chunks' outputs in order. */
-function joinParts(parts: tf.NamedTensorMap[]): tf.NamedTensorMap {
+/** Concatenates the chunks' (or a pool's shards') outputs in order; disposes the parts. */
+export function joinParts(parts: tf.NamedTensorMap[]): tf.NamedTensorMap {
   const out = tf.tidy(() =>
     Object.fromEntries(Object.keys(parts[0]).map((k) => [k, parts.length === 1 ? tf.clone(parts[0][k]) : tf.concat(parts.map((p) => p[k]))])),
   );
