@@ -124,6 +124,26 @@ export function encodeAudio(model: VATT, pre: VattPreprocessor, waves: readonly 
   );
 }
 
+/**
+ * Mono waveforms -> [AGG] features, S_va, and S_vt through the video's S_va -> S_vt map (`FacHead.vaToVt`,
+ * for text-to-audio search), each batch in one forward pass.
+ */
+export function encodeAudioWithVt(
+  model: VATT,
+  pre: VattPreprocessor,
+  waves: readonly Float32Array[],
+  opts: EncodeOptions = {},
+): Promise<EncodedAudio & { vt: Matrix }> {
+  return evalMode(model, () =>
+    encodeBatched(waves, opts, (batch) => {
+      const patches = pre.audioPatches(batch);
+      const e = model.embedAudio(patches);
+      patches.dispose();
+      return { features: e.features, va: e.va, vt: model.head.vaToVt(e.va) as tf.Tensor2D };
+    }),
+  );
+}
+
 /** Captions -> [AGG] features and S_vt embeddings. */
 export function encodeText(model: VATT, pre: VattPreprocessor, captions: readonly string[], opts: EncodeOptions = {}): Promise<EncodedText> {
   return evalMode(model, () =>

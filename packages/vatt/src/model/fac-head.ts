@@ -72,6 +72,23 @@ export class FacHead extends Module {
     });
   }
 
+  /**
+   * S_va [B, dVa] -> S_vt [B, dVt] through the video branch's va_to_vat (what `video` does to its S_va). On
+   * audio S_va embeddings it gives the FAC route from audio to S_vt, for text-to-audio search (VATT never
+   * trains it against text: no audio-text loss term; docs/numerics.md §5).
+   */
+  vaToVt(va: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.vaToVat.apply(va));
+  }
+
+  /**
+   * The projection modules by role, for graph exporters that emit the same data flow as `video`, `audio`,
+   * `text` and `vaToVt` (the ONNX rule in onnx/export-models.ts).
+   */
+  projections(): Readonly<{ vidToHid: Module; hidToVa: Module; vaToVt: Module; audToVa: Module; txtToVt: Module }> {
+    return { vidToHid: this.vidToHid, hidToVa: this.hidToVa, vaToVt: this.vaToVat, audToVa: this.audToVa, txtToVt: this.txtToVat };
+  }
+
   /** Audio [AGG] features [B, audioDim] -> S_va [B, dVa]. */
   audio(features: tf.Tensor): tf.Tensor {
     return this.audToVa.apply(features);

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { PreprocessingConfig, VattConfig } from '../config/experiment.js';
 import {
-  encodeAudio,
+  encodeAudioWithVt,
   encodeInBatches,
   encodeText,
   encodeVideo,
@@ -94,20 +94,9 @@ export class TfjsEmbedder implements Embedder {
     return encodeVideo(this.loaded.model, this.preprocessor, clips, opts);
   }
 
-  async encodeAudio(waves: readonly Float32Array[], opts: EncodeOptions = {}): Promise<EmbeddedAudio> {
-    const { features, va } = await encodeAudio(this.loaded.model, this.preprocessor, waves, opts);
-    const model = this.loaded.model;
-    const was = model.training;
-    model.eval();
-    try {
-      // S_va -> S_vt through the video branch's va_to_vat (docs/numerics.md §5), as the ONNX audio graph does.
-      const t = tf.tidy(() => model.head['vaToVat'].apply(tf.tensor2d(va.data, [va.rows, va.cols])));
-      const vt = { data: (await t.data()) as Float32Array, rows: va.rows, cols: t.shape[1] as number };
-      t.dispose();
-      return { features, va, vt };
-    } finally {
-      model.train(was);
-    }
+  /** Features, S_va, and S_vt through the video branch's va_to_vat (docs/numerics.md §5), as the ONNX audio graph does. */
+  encodeAudio(waves: readonly Float32Array[], opts: EncodeOptions = {}): Promise<EmbeddedAudio> {
+    return encodeAudioWithVt(this.loaded.model, this.preprocessor, waves, opts);
   }
 
   encodeText(captions: readonly string[], opts: EncodeOptions = {}): Promise<EncodedText> {

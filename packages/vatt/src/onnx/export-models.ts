@@ -33,17 +33,16 @@ import type { OnnxTensorSpec, OnnxTowerEntry, TowerName } from './manifest.js';
  * Dense / BatchNorm / Sequential parts use the @vatt/transformer rules.
  */
 export const vattOnnxRegistry: OnnxExportRegistry = defaultOnnxRegistry.derive().register(FacHead, (ctx, head, x, args) => {
-  // The branches are private fields of FacHead; bracket access reads them without widening its API.
-  const vaToVat = head['vaToVat'];
+  const p = head.projections();
   if (args.path === 'video') {
-    const va = ctx.value(head['hidToVa'], ctx.value(head['vidToHid'], x));
-    return { va, vt: ctx.value(vaToVat, va) };
+    const va = ctx.value(p.hidToVa, ctx.value(p.vidToHid, x));
+    return { va, vt: ctx.value(p.vaToVt, va) };
   }
   if (args.path === 'audio') {
-    const va = ctx.value(head['audToVa'], x);
-    return { va, vt: ctx.value(vaToVat, va) };
+    const va = ctx.value(p.audToVa, x);
+    return { va, vt: ctx.value(p.vaToVt, va) };
   }
-  if (args.path === 'text') return { vt: ctx.value(head['txtToVat'], x) } as Record<string, OnnxValue>;
+  if (args.path === 'text') return { vt: ctx.value(p.txtToVt, x) } as Record<string, OnnxValue>;
   throw new Error(`FacHead ONNX rule: path must be video, audio or text, got ${String(args.path)}`);
 });
 

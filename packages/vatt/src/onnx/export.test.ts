@@ -59,7 +59,7 @@ async function towerParity(label: string, loaded: LoadedVatt): Promise<Record<st
     const aOut = await sessions.audio.run({ patches: new ort.Tensor('float32', audio.data, audio.dims) });
     tf.tidy(() => {
       const e = model.embedAudio(tf.tensor3d(audio.data, audio.dims as [number, number, number]));
-      const vt = model.head['vaToVat'].apply(e.va);
+      const vt = model.head.vaToVt(e.va);
       note('audio.features', maxDiff(e.features.dataSync(), fromOrt(aOut.features)));
       note('audio.va', maxDiff(e.va.dataSync(), fromOrt(aOut.va)));
       note('audio.vt', maxDiff(vt.dataSync(), fromOrt(aOut.vt)));
