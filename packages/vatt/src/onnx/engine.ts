@@ -90,7 +90,9 @@ export class OnnxTowers {
       const t = out[o.name];
       if (!t) throw new Error(`${tower} tower: output ${o.name} is missing`);
       const [rows, cols] = t.dims as [number, number];
-      result[o.name] = { data: Float32Array.from(t.data as Float32Array), rows, cols };
+      // A typed-array copy (one memcpy): the result must not alias memory the runtime may reuse.
+      const data = t.data instanceof Float32Array ? t.data.slice() : Float32Array.from(t.data as ArrayLike<number>);
+      result[o.name] = { data, rows, cols };
     }
     return result;
   }
