@@ -161,11 +161,13 @@ describe('pretraining from shards', () => {
     const source = await readSource(out);
     expect(source.vocabulary).toBeUndefined();
     const short = applyOverrides(config, ['training.steps=2']);
+    const before = tf.memory().numTensors;
     const r = await pretrain({ config: short, data: { shards: source.shards!, workers: 1 }, outDir: path.join(tmp, 'run-tfrecord') });
     expect(r.history.map((h) => Number.isFinite(h.loss))).toEqual([true, true]);
     // The captions of the 13 stored samples hold every word of the 14 (the corrupt clip's words recur).
     expect([...r.preprocessor.vocabulary.words].sort()).toEqual([...buildVocabulary(captions).words].sort());
     r.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
   test('the CLI trains, evaluates and embeds from a shard folder', () => {
