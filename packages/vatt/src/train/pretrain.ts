@@ -11,7 +11,15 @@ import { buildVocabulary } from '@vatt/tokenizers';
 import { random } from '@vatt/transformer';
 import type { LoaderCursor, Sample, ShardSource } from '@vatt/data';
 import type { BackendChoice } from '../backend.js';
-import { configDifferences, resolveModel, validateExperiment, type ExperimentConfig, type PreprocessingConfig, type VattConfig } from '../config/experiment.js';
+import {
+  configDifferences,
+  configValue,
+  resolveModel,
+  validateExperiment,
+  type ExperimentConfig,
+  type PreprocessingConfig,
+  type VattConfig,
+} from '../config/experiment.js';
 import { getExperiment, type PresetName } from '../config/presets.js';
 import type { ClipDataset } from '../data/clips.js';
 import { embeddedSplits } from '../data/embedded.js';
@@ -97,7 +105,7 @@ export function pretrainRunDifferences(saved: PretrainRun, now: PretrainRun): st
   return configDifferences(saved, now)
     .filter((p) => !FREE_ON_RESUME.has(p))
     .map((p) => {
-      const at = (r: PretrainRun) => JSON.stringify(p.split('.').reduce<unknown>((n, k) => (n as Record<string, unknown> | undefined)?.[k], r));
+      const at = (r: PretrainRun) => JSON.stringify(configValue(r, p));
       const why = p === 'experiment.training.steps' ? ' (the learning-rate schedule spans the steps: a longer run is a new schedule)' : '';
       return `${p.replace(/^experiment\./, '')}: ${at(now)} now, ${at(saved)} in the run${why}`;
     });
