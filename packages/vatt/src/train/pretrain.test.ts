@@ -145,8 +145,11 @@ describe('resume', () => {
     pretrain({ config, data, vocab: TEST_VOCAB, outDir, ...extra }, events);
 
   test('an interrupted run resumed from its newest checkpoint repeats the uninterrupted losses exactly', async () => {
+    const start = tf.memory().numTensors;
     const full = await run(path.join(dir, 'full'));
     full.model.dispose();
+    // Checkpoints at steps 2, 4 and 6 (the last one after the last step record) leave no tensor behind.
+    expect(tf.memory().numTensors).toBe(start);
     const crash = new Error('simulated crash');
     await expect(
       run(
@@ -165,9 +168,10 @@ describe('resume', () => {
     const resumed = await pretrain({ data, vocab: TEST_VOCAB, outDir: path.join(dir, 'cut'), resume: true });
     expect(resumed.history.map((r) => r.step)).toEqual([5, 6]);
     expect(resumed.history.map((r) => r.loss)).toEqual(full.history.slice(4).map((r) => r.loss));
-    // Checkpoints at steps 2, 4 and 6 leave no tensor behind (tensors alive is flat from step 2 on).
+    // Tensors alive is flat from step 2 on, and neither the crashed run nor the restore on resume leaves any behind.
     expect(new Set(full.history.slice(1).map((r) => r.tensors)).size).toBe(1);
     resumed.model.dispose();
+    expect(tf.memory().numTensors).toBe(start);
   });
 
   test('--resume without a checkpoint says where it looked', async () => {
