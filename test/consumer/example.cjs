@@ -93,6 +93,12 @@ async function main() {
   viaHandler.model.dispose();
   fs.rmSync(outDir, { recursive: true, force: true });
 
+  // An Rng restored from a state saved mid-stream (after a draw) continues with the original's next draw.
+  const rng = new Rng(42);
+  rng.nextUint32();
+  const rngState = rng.state;
+  const rngResumes = Rng.fromState(rngState).nextUint32() === rng.nextUint32();
+
   console.log(
     JSON.stringify({
       module: 'cjs',
@@ -108,7 +114,7 @@ async function main() {
       runSteps: run.history.length,
       checkpointMatches,
       transformerSizes: Object.keys(TRANSFORMER_SIZES),
-      rngResumes: Rng.fromState(new Rng(42).state).nextUint32() === new Rng(42).nextUint32(),
+      rngResumes,
       embeddedVocab: EMBEDDED_VOCAB.length,
       tensors: tf.memory().numTensors,
     }),
