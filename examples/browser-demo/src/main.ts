@@ -9,7 +9,7 @@
  * manifest.json, default `./onnx/`), `backend` (tfjs: webgpu | wasm | cpu; onnx: webgpu | wasm; default: the
  * first that starts, in that order). Video files dropped on the page are embedded and searched too.
  */
-import { embeddedSplits, similarity, type Clip, type Embedder, type Matrix } from 'vatt/browser';
+import { embeddedSplits, rankByCosine, type Clip, type Embedder, type Matrix } from 'vatt/browser';
 import { pageEmbedder } from './engine.js';
 import { animateOnHover, drawFrame } from './preview.js';
 import { decodeUserVideo, onVideoFiles } from './user-videos.js';
@@ -41,8 +41,7 @@ function setState(state: 'loading' | 'ready' | 'busy' | 'error', message: string
 /** Ranks `clips` (with their S_vt embeddings `videoVt`) for `query`, best first. */
 async function rank(embedder: Embedder, clips: readonly Clip[], videoVt: Matrix, query: string): Promise<RankedClip[]> {
   const text = await embedder.encodeText([query]);
-  const scores = similarity(text.vt, videoVt);
-  return clips.map((c, i) => ({ id: c.id, label: c.label ?? c.id, score: scores[i] })).sort((a, b) => b.score - a.score);
+  return rankByCosine(text.vt.data, videoVt).map(({ row, score }) => ({ id: clips[row].id, label: clips[row].label ?? clips[row].id, score }));
 }
 
 function showRanking(query: string, ranking: readonly RankedClip[], clipsById: ReadonlyMap<string, Clip>, frameShape: [number, number, number]): void {

@@ -1,13 +1,5 @@
 /** Cosine ranking of embedding rows (browser-safe; used by `vatt search` and the browser demo). */
-import type { Matrix } from '../model/encode.js';
-
-/** `v / |v|` (eps-safe, zero stays zero). */
-function normalized(v: Float32Array): Float32Array {
-  let s = 0;
-  for (const x of v) s += x * x;
-  const inv = 1 / Math.sqrt(Math.max(s, 1e-12));
-  return v.map((x) => x * inv);
-}
+import { l2NormalizeRows, type Matrix } from '../model/encode.js';
 
 /**
  * Rows of `m` by cosine similarity to `query`, best first; rows where `keep` is false are left out.
@@ -21,7 +13,7 @@ export function rankByCosine(
   opts: { top?: number; keep?: (row: number) => boolean } = {},
 ): Array<{ row: number; score: number }> {
   if (query.length !== m.cols) throw new Error(`search: query has ${query.length} dimensions, the index ${m.cols}`);
-  const q = normalized(query);
+  const q = l2NormalizeRows({ data: query.slice(), rows: 1, cols: query.length }).data;
   const scores: Array<{ row: number; score: number }> = [];
   for (let r = 0; r < m.rows; r++) {
     if (opts.keep && !opts.keep(r)) continue;
