@@ -12,7 +12,7 @@
 import { loadVocabulary, Vocabulary } from '@vatt/tokenizers';
 import { existsSync } from 'node:fs';
 import { checkGeometry, type VattConfig } from '../../config/experiment.js';
-import { openTfCheckpoint, TfCheckpointError, toFloat32, type TfBundleEntry, type TfCheckpointReader, type TfTensor } from '../tf/index.js';
+import { openTfCheckpoint, TfCheckpointError, toFloat32, type TfBundleEntry, type TfTensor } from '../tf/index.js';
 import { OfficialCheckpointError, fmtShape } from './errors.js';
 import { layoutVariables, type LayoutVariable } from './layout.js';
 import { assertMatches, matchTarget, scanCheckpoint, type MatchResult } from './match.js';
@@ -86,32 +86,6 @@ async function resolveVocab(opt: ImportOptions['vocab'], prefix: string): Promis
     return await loadVocabulary(file);
   } catch (e) {
     throw new OfficialCheckpointError('TEXT_FILES', (e as Error).message, { file, cause: e });
-  }
-}
-
-/** Tensors of `entries` in data-file order, at most `window` bytes read ahead of the consumer. */
-async function* readAhead(reader: TfCheckpointReader, entries: TfBundleEntry[], window: number): AsyncGenerator<{ entry: TfBundleEntry; tensor: TfTensor }> {
-  const order = [...entries].sort((a, b) => a.shardId - b.shardId || a.offset - b.offset);
-  const queue: Array<{ entry: TfBundleEntry; tensor: Promise<TfTensor> }> = [];
-  let inFlight = 0;
-  let next = 0;
-  const fill = () => {
-    while (next < order.length && (queue.length === 0 || inFlight + order[next].size <= window)) {
-      const entry = order[next++];
-      const tensor = reader.readTensor(entry.name);
-      // Handled: a read that fails after the consumer stopped must not crash the process.
-      tensor.catch(() => undefined);
-      queue.push({ entry, tensor });
-      inFlight += entry.size;
-    }
-  };
-  fill();
-  while (queue.length) {
-    const { entry, tensor } = queue.shift()!;
-    const t = await tensor;
-    inFlight -= entry.size;
-    fill();
-    yield { entry, tensor: t };
   }
 }
 
@@ -193,11 +167,7 @@ export async function importOfficialVatt(checkpoint: string, options: ImportOpti
     let done = 0;
     const progress = (variable: string) =>
       options.onProgress?.({ bytesDone: writer!.bytesWritten, bytesTotal: total, tensorsDone: ++done, tensorsTotal, variable });
-    const reads = readAhead(
-      reader,
-      m.matched.map((x) => x.entry),
-      options.readAheadBytes ?? 64 << 20,
-    );
+    const reads = reader.tensors({ entries: m.matched.map((x) => x.entry), readAheadBytes: options.readAheadBytes });
     for (;;) {
       let next: IteratorResult<{ entry: TfBundleEntry; tensor: TfTensor }>;
       try {

@@ -188,11 +188,14 @@ export class TfCheckpointReader {
    * Every tensor with its name, in data-file order (shard, then offset: sequential reads, as
    * `BundleReader::SortForSequentialAccess` arranges). Reads run ahead of the consumer by up to
    * `readAheadBytes` (default 64 MiB, at least one tensor), so the disk keeps working while the
-   * previous tensor's CRC is computed; nothing beyond that window is held.
+   * previous tensor's CRC is computed; nothing beyond that window is held. `entries` (entries of this
+   * reader, e.g. some of `entries()`) reads only those, in the same data-file order.
    */
-  async *tensors(options: { readAheadBytes?: number } = {}): AsyncGenerator<{ name: string; entry: TfBundleEntry; tensor: TfTensor }> {
+  async *tensors(
+    options: { readAheadBytes?: number; entries?: readonly TfBundleEntry[] } = {},
+  ): AsyncGenerator<{ name: string; entry: TfBundleEntry; tensor: TfTensor }> {
     const window = options.readAheadBytes ?? 64 << 20;
-    const order = this.entries().sort((a, b) => a.shardId - b.shardId || a.offset - b.offset);
+    const order = [...(options.entries ?? this.byName.values())].sort((a, b) => a.shardId - b.shardId || a.offset - b.offset);
     const pending: { entry: TfBundleEntry; bytes?: Promise<Uint8Array> }[] = [];
     let inFlight = 0;
     let next = 0;

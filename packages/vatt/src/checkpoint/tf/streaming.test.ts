@@ -87,3 +87,32 @@ test('stopping early: read-ahead stays within its window and closing leaves noth
   // The first tensor, then a window of three 4 KiB tensors ahead of the consumer; never all 50.
   expect(reads.mock.calls.length).toBeLessThanOrEqual(5);
 });
+
+test('entries: only the tensors given, in data-file order whatever order they come in, one read each', async () => {
+  const prefix = path.join(dir, 'some');
+  await writeTfCheckpoint(
+    prefix,
+    Array.from({ length: 6 }, (_, i): [string, TfTensorInput] => [`t${i}`, { dtype: 'int32', shape: [2], data: Int32Array.of(i, -i) }]),
+  );
+  const handle = await fs.open(path.join(dir, 'probe'), 'w');
+  const proto = Object.getPrototypeOf(handle) as { read: (...a: unknown[]) => unknown };
+  await handle.close();
+  const r = await openTfCheckpoint(prefix);
+  try {
+    const reads = jest.spyOn(proto, 'read');
+    const wanted = ['t4', 't1', 't3'].map((k) => r.entry(k));
+    const got: Array<[string, number[]]> = [];
+    for await (const { name, entry, tensor } of r.tensors({ entries: wanted, readAheadBytes: 8 })) {
+      expect(entry).toBe(r.entry(name));
+      got.push([name, Array.from(tensor.data as Int32Array)]);
+    }
+    expect(got).toEqual([
+      ['t1', [1, -1]],
+      ['t3', [3, -3]],
+      ['t4', [4, -4]],
+    ]);
+    expect(reads.mock.calls.map((c) => c[3])).toEqual([r.entry('t1').offset, r.entry('t3').offset, r.entry('t4').offset]);
+  } finally {
+    await r.close();
+  }
+});
