@@ -77,6 +77,7 @@ async function parity(
   opts: OnnxModuleExportOptions,
   cases: Array<() => { feeds: Feeds; expected: Record<string, tf.Tensor> }>,
 ): Promise<Record<string, number>> {
+  const before = tf.memory().numTensors;
   const s = await session(await exportModuleOnnx(m, opts));
   const worst: Record<string, number> = {};
   for (const make of cases) {
@@ -86,6 +87,8 @@ async function parity(
     tf.dispose([...Object.values(feeds), ...Object.values(expected)]);
   }
   await s.release();
+  // The export and every case leave no tensor behind (a case disposes whatever else its forward pass returned).
+  expect(tf.memory().numTensors).toBe(before);
   measured.push(
     `  ${m.constructor.name} ${m.name}: ${Object.entries(worst)
       .map(([k, e]) => `${k} ${e.toExponential(2)}`)
@@ -289,7 +292,9 @@ describe('ONNX export rules match tfjs (onnxruntime-node)', () => {
         [1, 2, 5].map((b) => () => {
           const raw = Array.from({ length: b * 8 }, (_, i) => (i % 8 < 8 - (Math.floor(i / 8) % 8) ? 1 + ((i * 37) % 511) : 0));
           const ids = tf.tensor2d(raw, [b, 8], 'int32');
-          return { feeds: { ids }, expected: { pooled: m.apply(ids).pooled } };
+          const { pooled, tokens } = m.apply(ids);
+          tokens.dispose();
+          return { feeds: { ids }, expected: { pooled } };
         }),
       );
       expect(err.pooled).toBeLessThanOrEqual(TOL);
