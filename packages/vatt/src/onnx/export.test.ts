@@ -107,7 +107,6 @@ describe('ONNX towers match the tfjs model (onnxruntime-node, batch 1 and 3, pad
   test.each(cases)('%s', async (label, preset, overrides) => {
     const loaded = randomLoaded(preset, overrides);
     const errors = await towerParity(label, loaded);
-    for (const [k, e] of Object.entries(errors)) expect([k, e]).toEqual([k, expect.any(Number)]);
     expect(Math.max(...Object.values(errors))).toBeLessThanOrEqual(TOL);
     loaded.model.dispose();
   });
