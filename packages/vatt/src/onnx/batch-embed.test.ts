@@ -12,11 +12,38 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Clip } from '../data/clips.js';
+import type { Matrix } from '../model/encode.js';
 import { EmbedInterrupted, embedDataset, readEmbeddingIndex } from './batch-embed.js';
 import { TfjsEmbedder } from './embedder.js';
 import { exportOnnx, openOnnxEmbedder } from './node.js';
 import { searchIndex } from './search.js';
 import { maxDiff, randomLoaded, randomMedia } from './test-helpers.js';
+
+/** Rows of `m` kept by `keep`, by the cosine of each with `q` (computed here, plainly), best first: the expected ranking. */
+function cosineRanking(ids: readonly string[], q: ArrayLike<number>, m: Matrix, keep: (r: number) => boolean = () => true) {
+  const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((s, x) => s + x * x, 0));
+  const ranked: Array<{ id: string; score: number }> = [];
+  for (let r = 0; r < m.rows; r++) {
+    if (!keep(r)) continue;
+    const row = m.data.subarray(r * m.cols, (r + 1) * m.cols);
+    let dot = 0;
+    for (let c = 0; c < m.cols; c++) dot += q[c] * row[c];
+    ranked.push({ id: ids[r], score: dot / (norm(q) * norm(row)) });
+  }
+  return ranked.sort((a, b) => b.score - a.score);
+}
+
+/** `hits` are `expected` (ids in order, scores to 1e-5). */
+function expectHits(hits: ReadonlyArray<{ rank: number; score: number; entry: { id: string } }>, expected: ReadonlyArray<{ id: string; score: number }>) {
+  expect(hits.map((h) => h.rank)).toEqual(expected.map((_, i) => i + 1));
+  expect(hits.map((h) => h.entry.id)).toEqual(expected.map((e) => e.id));
+  expect(
+    maxDiff(
+      hits.map((h) => h.score),
+      expected.map((e) => e.score),
+    ),
+  ).toBeLessThanOrEqual(1e-5);
+}
 
 let tmp: string;
 beforeAll(async () => {
@@ -27,6 +54,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 test('embedDataset streams parts, resumes after a stop, and the index searches like the embeddings say', async () => {
   const loaded = randomLoaded('tiny');
+  const tensorsBefore = tf.memory().numTensors;
   const onnxDir = path.join(tmp, 'onnx');
   await exportOnnx(loaded, onnxDir);
   const onnx = await openOnnxEmbedder(onnxDir);
@@ -88,17 +116,28 @@ test('embedDataset streams parts, resumes after a stop, and the index searches l
   const tfjs = new TfjsEmbedder(loaded, { ownsModel: false });
   const v = await tfjs.encodeVideo(clips.map((c) => c.video));
   expect(maxDiff(v.vt.data, index.matrices.video_vt!.data)).toBeLessThanOrEqual(1e-4);
+  const ids = index.entries.map((e) => e.id);
+  // Each search ranks as the cosines of its query with the index rows say.
   const hits = await searchIndex(index, tfjs, { text: 'w3 w4 w6' }, { top: 5 });
-  expect(hits.map((h) => h.rank)).toEqual([1, 2, 3, 4, 5]);
-  expect(hits[0].score).toBeGreaterThanOrEqual(hits[4].score);
+  const query = (await tfjs.encodeText(['w3 w4 w6'])).vt.data;
+  expectHits(hits, cosineRanking(ids, query, index.matrices.video_vt!).slice(0, 5));
   const like = await searchIndex(index, undefined, { like: 'clip-7' }, { top: 50 });
   expect(like).toHaveLength(19);
-  expect(like.map((h) => h.entry.id)).not.toContain('clip-7');
+  const va = index.matrices.video_va!;
+  expectHits(
+    like,
+    cosineRanking(ids, va.data.subarray(7 * va.cols, 8 * va.cols), va, (r) => r !== 7),
+  );
   const audio = await searchIndex(index, onnx, { text: 'w3 w4 w6', target: 'audio' }, { top: 50 });
   expect(audio).toHaveLength(19);
-  expect(audio.map((h) => h.entry.id)).not.toContain('clip-13');
+  const audioQuery = (await onnx.encodeText(['w3 w4 w6'])).vt.data;
+  expectHits(
+    audio,
+    cosineRanking(ids, audioQuery, index.matrices.audio_vt!, (r) => r !== 13),
+  );
   await expect(searchIndex(index, undefined, { text: 'x' })).rejects.toThrow(/needs the model/);
   await expect(embedDataset(onnx, source, full, opts)).rejects.toThrow(/already holds a complete index/);
   await onnx.dispose();
+  expect(tf.memory().numTensors).toBe(tensorsBefore);
   loaded.model.dispose();
 });
