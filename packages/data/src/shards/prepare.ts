@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { hashSeed, Rng } from '@vatt/tokenizers/random';
 import type { Sample } from '../datasets/sample.js';
 import { labelIndex } from '../datasets/sample.js';
-import { crc32c } from '../formats/crc32c.js';
+import { listFingerprint } from '../loader/order.js';
 import { defaultWorkerScript, InlineRunner, WorkerPool } from '../loader/pool.js';
 import type { ClipRunner } from '../loader/pool.js';
 import type { ClipResult } from '../loader/protocol.js';
@@ -225,7 +225,7 @@ export async function prepareShards(samples: readonly Sample[], options: Prepare
 
   const width = Math.max(8, String(samples.length).length);
   const keyOf = (i: number) => String(i).padStart(width, '0');
-  const fingerprint = crc32c(new TextEncoder().encode(samples.map((s) => s.id).join('\n'))).toString(16);
+  const fingerprint = listFingerprint(samples.map((s) => s.id));
   const names = [...labelIndex(samples).keys()];
   const labels = new Map(names.map((n, i) => [n, i]));
   const fresh: ShardIndex = {
