@@ -31,6 +31,11 @@ export interface Sample {
   split?: string;
 }
 
+/** Whether `captions` are timed (narrations with spans) rather than plain strings; an empty list is not. */
+export function isTimed(captions: Sample['captions']): captions is TimedCaption[] {
+  return captions !== undefined && captions.length > 0 && typeof captions[0] !== 'string';
+}
+
 /** How a reader turns a dataset id into a media path; the default is `<root>/<id><extension>`. */
 export type MediaPathFn = (id: string) => string;
 

@@ -2,7 +2,8 @@ import { addGaussianNoise } from '../augment/audio.js';
 import { Rng } from '@vatt/tokenizers/random';
 import { colorJitter, cropResize, inceptionCropBox, vggCropBox } from '../augment/video.js';
 import type { ColorJitterOptions } from '../augment/video.js';
-import type { Sample, TimedCaption } from '../datasets/sample.js';
+import type { Sample } from '../datasets/sample.js';
+import { isTimed } from '../datasets/sample.js';
 import { MediaError } from '../errors.js';
 import { nodeMediaDecoder } from '../media/ffmpeg.js';
 import { DEFAULT_TIMEOUT_MS } from '../media/process.js';
@@ -128,10 +129,6 @@ function loop<T extends Uint8Array | Float32Array>(src: T, length: number, make:
   if (src.length === 0) return out;
   for (let o = 0; o < length; o += src.length) out.set(src.subarray(0, Math.min(src.length, length - o)), o);
   return out;
-}
-
-function isTimed(captions: Sample['captions']): captions is TimedCaption[] {
-  return captions !== undefined && captions.length > 0 && typeof captions[0] !== 'string';
 }
 
 function chooseCaptions(sample: Sample, window: TimeWindow, k: number, mode: 'train' | 'eval', rng: Rng): { captions: string[]; textValid: boolean } {

@@ -25,6 +25,7 @@
  */
 import { crc32c, maskCrc, unmaskCrc } from '../formats/crc32c.js';
 import type { TimedCaption } from '../datasets/sample.js';
+import { isTimed } from '../datasets/sample.js';
 import { exampleTypes } from './example-proto.js';
 import { loadSharp } from './stored.js';
 import type { StoredClip, StoredClipMeta } from './stored.js';
@@ -145,10 +146,6 @@ const bytes = (...values: (string | Uint8Array)[]): Feature => ({
 const ints = (...values: number[]): Feature => ({ int64List: { value: values.map((v) => Math.round(v)) } });
 const floats = (...values: number[]): Feature => ({ floatList: { value: values } });
 const micros = (seconds: number) => Math.round(seconds * 1e6);
-
-function isTimed(captions: StoredClipMeta['captions']): captions is TimedCaption[] {
-  return captions !== undefined && captions.length > 0 && typeof captions[0] !== 'string';
-}
 
 /**
  * A stored clip as a serialized SequenceExample (see the file comment for the features). Frames must be JPEG.
