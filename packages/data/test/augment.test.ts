@@ -96,6 +96,25 @@ describe('colour jitter', () => {
     }
   });
 
+  test('a hue shift by whole turns is no shift, also where the shift rounds to the ends of the circle (one wrap suffices)', () => {
+    const [numFrames, height, width] = golden.adjustColors.shape;
+    const shape = { numFrames, height, width };
+    const shifted = (hue: number) => adjustColors(Float32Array.from(golden.adjustColors.frames), shape, { brightness: 0, saturation: 1, contrast: 1, hue });
+    for (const [a, b] of [
+      [0, -1e-20], // (shift - floor(shift)) * 6 rounds to 6
+      [0, 1],
+      [0, -3],
+      [0.25, 1.25],
+      [0.9999999999999999, -1e-16],
+    ]) {
+      const x = shifted(a);
+      const y = shifted(b);
+      expect(x.every((v) => v >= 0 && v <= 1)).toBe(true);
+      expect(maxAbsDiff(y, x)).toBeLessThan(1e-6);
+    }
+    expect(maxAbsDiff(shifted(0.25), shifted(0))).toBeGreaterThan(0.01);
+  });
+
   test('colorJitter keeps values in [0, 1], is seeded, and with prob 0 changes nothing', () => {
     const shape = { numFrames: 2, height: 4, width: 4 };
     const base = Float32Array.from({ length: 96 }, (_, i) => (i % 17) / 16);

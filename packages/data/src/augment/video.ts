@@ -172,7 +172,7 @@ export interface ColorAdjustment {
 export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment: ColorAdjustment): Float32Array {
   const { brightness: delta, saturation: sat, contrast: con, hue: shift } = adjustment;
   const pixelsPerFrame = shape.height * shape.width;
-  // Hue shift in sixths of the colour circle, in [0, 6): the per-pixel rotation below then needs no modulo.
+  // Hue shift in sixths of the colour circle, in [0, 6] (6 only by rounding): the rotation below needs no modulo.
   const shift6 = (shift - Math.floor(shift)) * 6;
   // (Written out with comparisons instead of Math.max/min and %: this is the loader's hottest loop.)
   for (let t = 0; t < shape.numFrames; t++) {
@@ -233,11 +233,11 @@ export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment
       let outG = v;
       let outB = v;
       if (range > 0 && v > 0) {
-        // h in [-1, 5) sixths, shifted, wrapped to [0, 6); then hsv_to_rgb by sector: one channel at v, one at
-        // v - range, the third in between (the same as TF's per-channel clamp(min(k, 4 - k), 0, 1) form).
+        // h in [-1, 5] sixths (5 only by rounding), shifted by shift6 in [0, 6] (6 when a shift just below a whole
+        // turn rounds up), so in [-1, 11]: one wrap each way brings it to [0, 6). Then hsv_to_rgb by sector: one
+        // channel at v, one at v - range, the third in between (TF's per-channel clamp(min(k, 4 - k), 0, 1) form).
         let h = (v === r ? (g - b) / range : v === g ? 2 + (b - r) / range : 4 + (r - g) / range) + shift6;
         if (h < 0) h += 6;
-        if (h >= 6) h -= 6;
         if (h >= 6) h -= 6;
         const sector = h | 0;
         const rising = lo + range * (h - sector);
