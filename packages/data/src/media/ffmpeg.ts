@@ -1,4 +1,5 @@
 import { access } from 'node:fs/promises';
+import { concatBytes } from '../bytes.js';
 import { MediaError } from '../errors.js';
 import { PpmReader } from './ppm.js';
 import { DEFAULT_TIMEOUT_MS, runMediaTool } from './process.js';
@@ -301,9 +302,7 @@ export async function decodeClip(path: string, options: ClipDecodeOptions): Prom
     if (reader.count === 0) {
       throw new MediaError('no-frames', `ffmpeg decoded no frames from ${path} (start=${start ?? 0}s, file duration ${out.sourceDuration ?? '?'}s)`, path);
     }
-    const all = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
-    frames.reduce((o, f) => (all.set(f, o), o + f.length), 0);
-    out.video = { frames: all, numFrames: reader.count, fps: video.fps, ...size };
+    out.video = { frames: concatBytes(frames), numFrames: reader.count, fps: video.fps, ...size };
   }
   if (audio) {
     out.audio = toSamples(video ? fd3 : stdout);

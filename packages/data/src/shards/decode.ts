@@ -1,3 +1,4 @@
+import { concatBytes } from '../bytes.js';
 import type { Sample } from '../datasets/sample.js';
 import { MediaError } from '../errors.js';
 import { decodeClip } from '../media/ffmpeg.js';
@@ -120,9 +121,7 @@ export async function decodeStoredClip(sample: Sample, key: string, settings: St
     if (s.frames === 'jpeg') {
       const images = await Promise.all(jpegs);
       meta.video.frameBytes = images.map((j) => j.byteLength);
-      const all = new Uint8Array(images.reduce((n, j) => n + j.byteLength, 0));
-      images.reduce((o, j) => (all.set(j, o), o + j.byteLength), 0);
-      clip.frames = all;
+      clip.frames = concatBytes(images);
     } else clip.frames = v.frames;
     meta.duration = v.numFrames / s.fps;
   }

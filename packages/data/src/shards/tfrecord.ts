@@ -23,6 +23,7 @@
  *   the source duration), as JSON; DMVR ignores features it is not asked to parse.
  * DMVR's TFRecordsSource reads these files as they are (vatt/data/loading.py: a table may be a list of files).
  */
+import { concatBytes } from '../bytes.js';
 import { crc32c, maskCrc, unmaskCrc } from '../formats/crc32c.js';
 import type { TimedCaption } from '../datasets/sample.js';
 import { isTimed } from '../datasets/sample.js';
@@ -271,9 +272,7 @@ export async function decodeSequenceExample(payload: Uint8Array, fallbackKey: st
     }
     const fps = float(context['image/frame_rate'])[0] ?? 10;
     // Straight into shared memory, as the tar reader does: the loader then posts the clip to workers as is.
-    const all = new Uint8Array(new SharedArrayBuffer(frames.reduce((n, f) => n + f.length, 0)));
-    frames.reduce((o, f) => (all.set(f, o), o + f.length), 0);
-    clip.frames = all;
+    clip.frames = concatBytes(frames, true);
     meta.video = { encoding: 'jpeg', numFrames: frames.length, width, height, fps, frameBytes: frames.map((f) => f.length) };
     meta.duration = frames.length / fps;
   }
