@@ -5,6 +5,8 @@
  * (checkpoint/store.ts); a browser loads it over HTTP with `tf.io.browserHTTPRequest` (`loadVattFrom`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+// dtypes.ts imports only tf/errors.ts (no Node modules): this file stays browser-safe.
+import { numElements } from './tf/dtypes.js';
 
 export const CHECKPOINT_FORMAT = 'vatt-checkpoint/1';
 const OPT_PREFIX = 'optimizer/';
@@ -74,7 +76,7 @@ export function checkWeightData(specs: readonly tf.io.WeightsManifestEntry[], da
     if (!Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new Error(`${where} has shape ${JSON.stringify(spec.shape)}, expected whole numbers`);
     }
-    const size = spec.shape.reduce((a, b) => a * b, 1) * bytes;
+    const size = numElements(spec.shape) * bytes;
     if (offset + size > data.byteLength) {
       throw new Error(
         `${where} [${spec.shape}] ${spec.dtype} needs bytes ${offset}-${offset + size}, but the shards hold ${data.byteLength} (truncated or missing shard?)`,

@@ -12,7 +12,7 @@
 import { loadVocabulary, Vocabulary } from '@vatt/tokenizers';
 import { existsSync } from 'node:fs';
 import { checkGeometry, type VattConfig } from '../../config/experiment.js';
-import { openTfCheckpoint, TfCheckpointError, toFloat32, type TfBundleEntry, type TfTensor } from '../tf/index.js';
+import { numElements, openTfCheckpoint, TfCheckpointError, toFloat32, type TfBundleEntry, type TfTensor } from '../tf/index.js';
 import { OfficialCheckpointError, fmtShape } from './errors.js';
 import { layoutVariables, type LayoutVariable } from './layout.js';
 import { assertMatches, matchTarget, scanCheckpoint, type MatchResult } from './match.js';
@@ -89,6 +89,16 @@ async function resolveVocab(opt: ImportOptions['vocab'], prefix: string): Promis
   }
 }
 
+/** A reader error as the import's DATA error: its message (with `where` added), file, offset and tensor. */
+function dataError(e: TfCheckpointError, out: string, where = ''): OfficialCheckpointError {
+  return new OfficialCheckpointError('DATA', `${e.message}${where}; nothing was written to ${out}`, {
+    ...(e.file ? { file: e.file } : {}),
+    ...(e.offset !== undefined ? { offset: e.offset } : {}),
+    ...(e.tensor ? { tensor: e.tensor } : {}),
+    cause: e,
+  });
+}
+
 function sameValues(a: Float32Array, b: Float32Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
@@ -148,7 +158,7 @@ export async function importOfficialVatt(checkpoint: string, options: ImportOpti
       if (fileTable.stored.slice(1) !== 'f4') notes.push(`word embeddings ${options.wordEmbeddings}: converted from ${fileTable.stored} to float32`);
     }
 
-    const modelBytes = m.matched.reduce((s, x) => s + x.layout.shape.reduce((a, b) => a * b, 1) * 4, 0);
+    const modelBytes = m.matched.reduce((s, x) => s + numElements(x.layout.shape) * 4, 0);
     const fromFile = !words && fileTable && wordLayout ? wordLayout : undefined;
     const total = modelBytes + (fromFile ? fileTable!.data.byteLength : 0);
     const tensorsTotal = m.matched.length + (fromFile ? 1 : 0);
@@ -175,11 +185,7 @@ export async function importOfficialVatt(checkpoint: string, options: ImportOpti
       } catch (e) {
         if (!(e instanceof TfCheckpointError)) throw e;
         const x = e.tensor ? byKey.get(e.tensor) : undefined;
-        throw new OfficialCheckpointError(
-          'DATA',
-          `${e.message}${x ? ` [official ${x.layout.official}, our ${x.layout.ours}]` : ''}; nothing was written to ${options.out}`,
-          { ...(e.file ? { file: e.file } : {}), ...(e.offset !== undefined ? { offset: e.offset } : {}), ...(e.tensor ? { tensor: e.tensor } : {}), cause: e },
-        );
+        throw dataError(e, options.out, x ? ` [official ${x.layout.official}, our ${x.layout.ours}]` : '');
       }
       if (next.done) break;
       const { entry, tensor } = next.value;
@@ -216,14 +222,7 @@ export async function importOfficialVatt(checkpoint: string, options: ImportOpti
     };
   } catch (e) {
     await writer?.abort();
-    if (e instanceof TfCheckpointError) {
-      throw new OfficialCheckpointError('DATA', `${e.message}; nothing was written to ${options.out}`, {
-        ...(e.file ? { file: e.file } : {}),
-        ...(e.offset !== undefined ? { offset: e.offset } : {}),
-        ...(e.tensor ? { tensor: e.tensor } : {}),
-        cause: e,
-      });
-    }
+    if (e instanceof TfCheckpointError) throw dataError(e, options.out);
     throw e;
   } finally {
     await reader.close();

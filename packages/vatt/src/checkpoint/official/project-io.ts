@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { syncDirectory, writeFileSynced } from '../../durable-files.js';
 import { confinedShard, MODEL_JSON, readModelJson } from '../file-handler.js';
 import { CHECKPOINT_FORMAT } from '../format.js';
+import { numElements } from '../tf/dtypes.js';
 import { OfficialCheckpointError } from './errors.js';
 
 /** The dtypes of weights in our checkpoints (tf.io's `float32` weights and `int32` counters). */
@@ -38,8 +39,6 @@ export interface ProjectMeta {
 
 /** Matches checkpoint/file-handler.ts (its default shard size), so both writers produce the same layout. */
 const SHARD_BYTES = 4 * 1024 * 1024;
-
-const numElements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
 /**
  * Reads a checkpoint directory's weights in manifest order, one at a time.

@@ -13,8 +13,19 @@
 import { crc32c, unmaskCrc } from '@vatt/data';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ByteReader, decodeKey } from './coding.js';
-import { describeDType, dtypeName, itemSize, numElements, swapBytes, viewAs, type TfDType, type TfNumericDType, type TfTensor } from './dtypes.js';
+import { ByteReader, decodeKey, stringLengthsCrc } from './coding.js';
+import {
+  describeDType,
+  dtypeName,
+  itemSize,
+  LITTLE_ENDIAN_HOST,
+  numElements,
+  swapBytes,
+  viewAs,
+  type TfDType,
+  type TfNumericDType,
+  type TfTensor,
+} from './dtypes.js';
 import { hex32, TfCheckpointError } from './errors.js';
 import { decodeObjectGraph, OBJECT_GRAPH_KEY, walkObjectGraph, type TfGraphAttribute, type TfGraphVariable, type TfObjectGraph } from './object-graph.js';
 import { encodeTensorNameSlice } from './ordered-code.js';
@@ -85,8 +96,6 @@ export type TfCheckpointLayout =
       /** Every tensor key, as a variable named by it. */
       variables: { path: string; checkpointKey: string }[];
     };
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * An open checkpoint. Create with `openTfCheckpoint`; `close()` it when done.
@@ -369,8 +378,6 @@ export class TfCheckpointReader {
     const r = new ByteReader(bytes);
     const lengths: number[] = new Array(n);
     const little = this.header.endianness === 'little';
-    const lenBuf = new DataView(new ArrayBuffer(8));
-    let crc = 0;
     const corrupt = (why: string): TfCheckpointError => {
       const file = this.dataFile(entry.shardId);
       return new TfCheckpointError('DATA_LOSS', `string tensor "${entry.name}" in ${file} (offset ${entry.offset}, ${entry.size} bytes) is corrupt: ${why}`, {
@@ -380,17 +387,8 @@ export class TfCheckpointReader {
       });
     };
     try {
-      for (let i = 0; i < n; i++) {
-        const len = r.varint64();
-        lengths[i] = len;
-        if (len <= 0xffffffff) {
-          lenBuf.setUint32(0, len, little);
-          crc = crc32c(new Uint8Array(lenBuf.buffer, 0, 4), crc);
-        } else {
-          lenBuf.setBigUint64(0, BigInt(len), little);
-          crc = crc32c(new Uint8Array(lenBuf.buffer, 0, 8), crc);
-        }
-      }
+      for (let i = 0; i < n; i++) lengths[i] = r.varint64();
+      let crc = stringLengthsCrc(lengths, little);
       const rawLengthChecksum = r.bytes(4);
       const stored = new DataView(rawLengthChecksum.buffer, rawLengthChecksum.byteOffset, 4).getUint32(0, little);
       if (unmaskCrc(stored) !== crc) throw this.checksumError({ ...entry, crc32c: stored }, crc, 'Length checksum');

@@ -19,8 +19,8 @@ import { syncDirectory, writeFileSynced } from '../../durable-files.js';
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { compareBytes, encodeKey, ByteWriter } from './coding.js';
-import { bytesOf, dtypeCode, itemSize, numElements, type TfDType, type TfNumericDType, type TfTensor } from './dtypes.js';
+import { compareBytes, encodeKey, ByteWriter, stringLengthsCrc } from './coding.js';
+import { bytesOf, dtypeCode, itemSize, LITTLE_ENDIAN_HOST, numElements, type TfDType, type TfNumericDType, type TfTensor } from './dtypes.js';
 import { TfCheckpointError } from './errors.js';
 import { dataFilename, indexFilename, TENSOR_BUNDLE_VERSION } from './bundle-reader.js';
 import { encodeObjectGraph, OBJECT_GRAPH_KEY, type TfObjectGraph } from './object-graph.js';
@@ -59,7 +59,6 @@ export interface TfWriteResult {
   indexBytes: number;
 }
 
-const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = new TextEncoder();
 
 /** The element bytes of a numeric input, checked against dtype and shape. */
@@ -115,18 +114,12 @@ function numericBytes(name: string, dtype: TfNumericDType, shape: readonly numbe
 export function encodeStringTensor(elements: readonly (string | Uint8Array)[]): { bytes: Uint8Array; crc: number } {
   const elems = elements.map((e) => (typeof e === 'string' ? utf8.encode(e) : e));
   const w = new ByteWriter(16 + elems.reduce((s, e) => s + e.length + 2, 0));
-  const lenBuf = new DataView(new ArrayBuffer(8));
-  let crc = 0;
-  for (const e of elems) {
-    w.varint(e.length);
-    if (e.length <= 0xffffffff) {
-      lenBuf.setUint32(0, e.length, LITTLE_ENDIAN_HOST);
-      crc = crc32c(new Uint8Array(lenBuf.buffer, 0, 4), crc);
-    } else {
-      lenBuf.setBigUint64(0, BigInt(e.length), LITTLE_ENDIAN_HOST);
-      crc = crc32c(new Uint8Array(lenBuf.buffer, 0, 8), crc);
-    }
-  }
+  for (const e of elems) w.varint(e.length);
+  let crc = stringLengthsCrc(
+    elems.map((e) => e.length),
+    LITTLE_ENDIAN_HOST,
+  );
+  const lenBuf = new DataView(new ArrayBuffer(4));
   const start = w.length;
   lenBuf.setUint32(0, maskCrc(crc), LITTLE_ENDIAN_HOST);
   w.bytes(new Uint8Array(lenBuf.buffer, 0, 4));

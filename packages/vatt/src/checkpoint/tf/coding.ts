@@ -4,6 +4,7 @@
  * Varint64 values are read into JavaScript numbers: offsets and sizes in a checkpoint stay far below
  * 2^53, and a larger one is reported as corrupt instead of being silently rounded.
  */
+import { crc32c } from '@vatt/data';
 
 /** A read position in a byte array; every read checks the bounds and throws `RangeError` when they are crossed. */
 export class ByteReader {
@@ -153,4 +154,23 @@ export function encodeKey(key: string): Uint8Array {
 /** A key's bytes as text (tensor names are UTF-8). */
 export function decodeKey(key: Uint8Array): string {
   return utf8Decoder.decode(key);
+}
+
+/**
+ * The CRC32C a DT_STRING tensor stores over its element lengths (`WriteStringTensor` / `ReadStringTensor`
+ * in tensor_bundle.cc): each length as a 4-byte integer (8 bytes above 2^32-1) in the writer's byte order.
+ * Unmasked; `crc` continues a running checksum.
+ */
+export function stringLengthsCrc(lengths: Iterable<number>, littleEndian: boolean, crc = 0): number {
+  const lenBuf = new DataView(new ArrayBuffer(8));
+  for (const len of lengths) {
+    if (len <= 0xffffffff) {
+      lenBuf.setUint32(0, len, littleEndian);
+      crc = crc32c(new Uint8Array(lenBuf.buffer, 0, 4), crc);
+    } else {
+      lenBuf.setBigUint64(0, BigInt(len), littleEndian);
+      crc = crc32c(new Uint8Array(lenBuf.buffer, 0, 8), crc);
+    }
+  }
+  return crc;
 }

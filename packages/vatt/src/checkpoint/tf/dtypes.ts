@@ -162,6 +162,9 @@ export function bytesOf(data: ArrayBufferView): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+/** Whether this machine stores numbers little-endian (typed arrays use the host's byte order). */
+export const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** Reverses the byte order of each `size`-byte element in place (for bundles written on big-endian machines). */
 export function swapBytes(bytes: Uint8Array, size: number): void {
   if (size === 1) return;

@@ -1,9 +1,11 @@
 // The writer: TensorFlow's own bytes reproduced from what the reader decoded, round trips of every
 // dtype, fresh object graphs, atomic finish.
+import { crc32c } from '@vatt/data';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { openTfCheckpoint } from './bundle-reader.js';
 import { TfCheckpointWriter, writeTfCheckpoint, type TfTensorInput } from './bundle-writer.js';
+import { stringLengthsCrc } from './coding.js';
 import { bytesOf, type TfTensor } from './dtypes.js';
 import { readTable } from './table.js';
 import { buildObjectGraph, decodeObjectGraph, encodeObjectGraph, OBJECT_GRAPH_KEY, walkObjectGraph, type TfObjectGraph } from './object-graph.js';
@@ -273,4 +275,13 @@ describe('fresh object graphs', () => {
     ]);
     await r.close();
   });
+});
+
+test('the string length checksum: each length as 4 bytes (8 above 2^32-1) in the given byte order', () => {
+  const le = Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0);
+  expect(stringLengthsCrc([2, 2 ** 32], true)).toBe(crc32c(le));
+  const be = Uint8Array.of(0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0);
+  expect(stringLengthsCrc([2, 2 ** 32], false)).toBe(crc32c(be));
+  expect(stringLengthsCrc([7], true, crc32c(le))).toBe(crc32c(Uint8Array.of(7, 0, 0, 0), crc32c(le)));
+  expect(stringLengthsCrc([], true)).toBe(0);
 });
