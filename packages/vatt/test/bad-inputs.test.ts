@@ -9,25 +9,21 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { requireBuiltCli, runVatt } from '@vatt-testing/cli';
 import { makeClips } from '@vatt-testing/clips';
+import { IMAGEIO_MEDIA, SONIC_SAMPLES } from '@vatt-testing/media';
 import { rewriteShards, truncateFrames } from '@vatt-testing/shards';
 import { loadVocabulary } from '@vatt/tokenizers';
 import { openDataset, readManifest } from '@vatt/data';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../dist/cli.js');
-const MEDIA = '/usr/lib/python3/dist-packages/imageio/resources/images';
-const SONIC = '/usr/share/sonic-pi/samples';
+const MEDIA = IMAGEIO_MEDIA;
+const SONIC = SONIC_SAMPLES;
 let tmp: string;
 let run: string; // a trained tiny checkpoint run directory
 const outcomes: string[] = [];
 
-function vatt(args: string[], timeout = 120_000) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout, env: { ...process.env, NODE_OPTIONS: '' } });
-  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
-}
+const vatt = (args: string[], timeout = 120_000) => runVatt(args, { timeout, env: { NODE_OPTIONS: '' } });
 
 function ffmpeg(args: string[]): void {
   const r = spawnSync('ffmpeg', ['-v', 'error', '-y', ...args]);
@@ -54,7 +50,7 @@ function expectCleanError(entry: string, args: string[], expected: RegExp, { rec
 }
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test builds first)`);
+  requireBuiltCli();
   expect(existsSync(`${MEDIA}/realshort.mp4`)).toBe(true); // Debian python3-imageio (.ci/run installs it)
   expect(existsSync(SONIC)).toBe(true); // Debian sonic-pi-samples
   tmp = mkdtempSync(path.join(os.tmpdir(), 'vatt-bad-'));

@@ -6,16 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, promises as fs, readFileSync, readdirSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { requireBuiltCli, runVatt, VATT_CLI } from '@vatt-testing/cli';
+import { IMAGEIO_MEDIA } from '@vatt-testing/media';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../dist/cli.js');
 let tmp: string;
 
-function vatt(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 300_000 });
-  return { code: r.status, signal: r.signal, out: r.stdout, err: r.stderr };
-}
+const vatt = (args: string[], env: Record<string, string> = {}) => runVatt(args, { env });
 
 const logLosses = (dir: string) =>
   readFileSync(path.join(dir, 'log.jsonl'), 'utf8')
@@ -26,7 +22,7 @@ const logLosses = (dir: string) =>
     .map((r) => [r.step, r.loss] as [number, number]);
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test builds first)`);
+  requireBuiltCli();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'vatt-cli-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -64,7 +60,7 @@ describe('vatt CLI', () => {
 
   test('output piped into a reader that stops early (| head -1) ends the command quietly, not with an EPIPE stack trace', () => {
     const out = path.join(tmp, 'piped');
-    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${CLI}" pretrain --steps 40 --batch 4 --out "${out}" --backend wasm | head -1`], {
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${VATT_CLI}" pretrain --steps 40 --batch 4 --out "${out}" --backend wasm | head -1`], {
       encoding: 'utf8',
       timeout: 300_000,
     });
@@ -127,7 +123,7 @@ describe('vatt CLI', () => {
   });
 
   test('pretraining and retrieval read real media from a manifest, skipping a truncated file', async () => {
-    const media = '/usr/lib/python3/dist-packages/imageio/resources/images';
+    const media = IMAGEIO_MEDIA;
     expect(existsSync(`${media}/realshort.mp4`)).toBe(true); // Debian python3-imageio (.ci/run installs it)
     const dir = path.join(tmp, 'real');
     await fs.mkdir(dir, { recursive: true });
@@ -153,7 +149,7 @@ describe('vatt CLI', () => {
   });
 
   test('a real-data run killed mid-epoch resumes with the same batches and augmentation draws', async () => {
-    const media = '/usr/lib/python3/dist-packages/imageio/resources/images';
+    const media = IMAGEIO_MEDIA;
     const dir = path.join(tmp, 'real-resume');
     await fs.mkdir(dir, { recursive: true });
     const clips = [`${media}/realshort.mp4`, `${media}/cockatoo.mp4`];
@@ -190,7 +186,7 @@ describe('vatt CLI', () => {
   });
 
   test('pretrain --config trains a custom experiment (frame size, sample rate, widths) on real media through the loader', async () => {
-    const media = '/usr/lib/python3/dist-packages/imageio/resources/images';
+    const media = IMAGEIO_MEDIA;
     const dir = path.join(tmp, 'custom');
     await fs.mkdir(dir, { recursive: true });
     const clips = [`${media}/realshort.mp4`, `${media}/cockatoo.mp4`];

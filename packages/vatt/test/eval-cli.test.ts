@@ -7,23 +7,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { requireBuiltCli, runVatt } from '@vatt-testing/cli';
+import { SONIC_SAMPLES } from '@vatt-testing/media';
 import { npyToMatrix } from '../src/eval/multi-caption.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../dist/cli.js');
-const SONIC = '/usr/share/sonic-pi/samples';
+const SONIC = SONIC_SAMPLES;
 let tmp: string;
 let run: string;
 
-function vatt(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const vatt = (args: string[]) => runVatt(args);
 const json = (f: string) => JSON.parse(readFileSync(f, 'utf8'));
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test builds first)`);
+  requireBuiltCli();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'vatt-eval-cli-'));
   run = path.join(tmp, 'main');
   const r = vatt(['main', '--steps', '3', '--out', run, '--backend', 'wasm']);

@@ -5,37 +5,32 @@
  * The kill points are delays drawn from a seeded stream over the job's whole duration (start-up, steps,
  * checkpoint writes), so they land in different phases; the assertions must hold wherever they land.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { requireBuiltCli, runVatt, VATT_CLI } from '@vatt-testing/cli';
 import { makeClips } from '@vatt-testing/clips';
 import { ShardSource, type ShardIndex } from '@vatt/data';
 import { Rng } from '@vatt/tokenizers';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../dist/cli.js');
 const KILLS = 10;
 let tmp: string;
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test builds first)`);
+  requireBuiltCli();
   tmp = mkdtempSync(path.join(os.tmpdir(), 'vatt-faults-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the CLI to the end. */
-function vatt(args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const vatt = (args: string[]) => runVatt(args);
 
 /** Starts the CLI and kills it with SIGKILL after `ms` (or lets it finish first). Resolves with how it ended. */
 function vattKilledAfter(args: string[], ms: number): Promise<{ killed: boolean; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [VATT_CLI, ...args], { stdio: 'ignore' });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -53,7 +48,7 @@ function vattTimed(args: string[], log: string): Promise<{ code: number | null; 
     const t0 = Date.now();
     let firstStep = -1;
     let err = '';
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [VATT_CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     const poll = setInterval(() => {
       if (firstStep < 0 && existsSync(log)) firstStep = Date.now() - t0;

@@ -10,18 +10,15 @@ import { makeClips } from '@vatt-testing/clips';
 import { buildVocabulary } from '@vatt/tokenizers';
 import { ShardSource, type ShardIndex } from '@vatt/data';
 import { rewriteShards, truncateFrames } from '@vatt-testing/shards';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { requireBuiltCli, runVatt } from '@vatt-testing/cli';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { commandPrepare, type PrepareCliOptions } from '../src/cli/prepare-command.js';
 import { applyOverrides, getExperiment } from '../src/config/index.js';
 import { isShardSpec, readSource } from '../src/data/sources.js';
 import { pretrain } from '../src/train/pretrain.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../dist/cli.js');
 const WORDS = ['dog', 'cat', 'car', 'boat', 'tree', 'rain', 'bird'];
 const CLIPS = 14;
 const CORRUPT = 3;
@@ -171,19 +168,19 @@ describe('pretraining from shards', () => {
   }, 120_000);
 
   test('the CLI trains, evaluates and embeds from a shard folder', () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` (npm test builds first)`);
+    requireBuiltCli();
     const run = path.join(tmp, 'run-cli');
-    const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300_000 });
+    const cli = (args: string[]) => runVatt(args);
     const train = cli(['pretrain', '--data', path.join(tmp, 'tar'), '--steps', '2', '--batch', '4', '--out', run, '--backend', 'wasm']);
-    expect({ code: train.status, err: train.stderr }).toEqual({ code: 0, err: '' });
-    expect(train.stdout).toMatch(/data: shards: \d+ tar shards, 13 samples, raw frames at 37 px/);
+    expect({ code: train.code, err: train.err }).toEqual({ code: 0, err: '' });
+    expect(train.out).toMatch(/data: shards: \d+ tar shards, 13 samples, raw frames at 37 px/);
     const evaluated = cli(['eval', 'retrieval', run, '--data', path.join(tmp, 'tar'), '--backend', 'wasm']);
-    expect({ code: evaluated.status, err: evaluated.stderr }).toEqual({ code: 0, err: '' });
-    expect(evaluated.stdout).toMatch(/zero-shot retrieval over 13 clips/);
+    expect({ code: evaluated.code, err: evaluated.err }).toEqual({ code: 0, err: '' });
+    expect(evaluated.out).toMatch(/zero-shot retrieval over 13 clips/);
     // An index folder of the shards' clips (vatt search reads it).
     const index = path.join(tmp, 'index-cli');
     const embedded = cli(['embed', run, '--data', path.join(tmp, 'tar'), '--out', index, '--backend', 'wasm', '--quiet']);
-    expect({ code: embedded.status, err: embedded.stderr }).toEqual({ code: 0, err: '' });
+    expect({ code: embedded.code, err: embedded.err }).toEqual({ code: 0, err: '' });
     const ids = JSON.parse(readFileSync(path.join(index, 'ids.json'), 'utf8')) as Array<{ id: string }>;
     expect(ids.map((e) => e.id).sort()).toEqual(
       Array.from({ length: CLIPS }, (_, i) => `clip${i}`)
