@@ -4,9 +4,8 @@
  * first caption its query, cosine similarity, official R@K / MedR.
  */
 import type { Clip } from '../data/clips.js';
-import { similarity, type EncodeOptions } from '../model/encode.js';
-import { retrievalMetrics, retrievalRanks } from '../eval/retrieval.js';
-import type { ZeroShotReport } from '../eval/zero-shot.js';
+import type { EncodeOptions } from '../model/encode.js';
+import { retrievalWith, type ZeroShotReport } from '../eval/zero-shot.js';
 import type { Embedder } from './embedder.js';
 
 /**
@@ -17,25 +16,5 @@ import type { Embedder } from './embedder.js';
  * console.log(formatZeroShot(report));
  */
 export async function embedderRetrieval(embedder: Embedder, clips: readonly Clip[], opts: EncodeOptions = {}): Promise<ZeroShotReport> {
-  const n = clips.length;
-  if (n < 2) throw new Error(`zero-shot retrieval needs at least 2 clips, got ${n}`);
-  const v = await embedder.encodeVideo(
-    clips.map((c) => c.video),
-    opts,
-  );
-  const a = await embedder.encodeAudio(
-    clips.map((c) => c.audio),
-    opts,
-  );
-  const t = await embedder.encodeText(
-    clips.map((c) => c.captions[0] ?? ''),
-    opts,
-  );
-  const identity = Int32Array.from({ length: n }, (_, i) => i);
-  return {
-    numClips: n,
-    textToVideo: retrievalMetrics(retrievalRanks(similarity(t.vt, v.vt), n, n, identity), n),
-    videoToText: retrievalMetrics(retrievalRanks(similarity(v.vt, t.vt), n, n, identity), n),
-    videoToAudio: retrievalMetrics(retrievalRanks(similarity(v.va, a.va), n, n, identity), n),
-  };
+  return retrievalWith(embedder, clips, opts);
 }
