@@ -17,6 +17,7 @@
 import { encodeText, encodeVideo, l2NormalizeRows, type EncodeOptions, type Matrix } from '../model/encode.js';
 import type { VattPreprocessor } from '../model/preprocess.js';
 import type { VATT } from '../model/vatt.js';
+import { decodeNpy, encodeNpy, NpyFormatError, parseNpyHeader, type NpyHeader } from '../onnx/npy.js';
 import { retrievalMetrics, retrievalRanks, type RetrievalMetrics } from './retrieval.js';
 
 /** One gallery video: N uniformly spaced clips ([T,H,W,3] each, uint8 or float frames as `encodeVideo` takes) and its captions. */
@@ -174,31 +175,21 @@ export async function multiCaptionRetrieval(
  * A row-major float32 matrix as a NumPy `.npy` file (format 1.0, '<f4', C order): `np.load` reads it.
  */
 export function similarityToNpy(m: Matrix): Uint8Array {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${m.rows}, ${m.cols}), }`;
-  const unpadded = 10 + header.length + 1;
-  header += ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const out = new Uint8Array(10 + header.length + m.data.length * 4);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0], 0);
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  const body = new DataView(out.buffer, 10 + header.length);
-  for (let i = 0; i < m.data.length; i++) body.setFloat32(i * 4, m.data[i], true);
-  return out;
+  return encodeNpy(m.data, [m.rows, m.cols]);
 }
 
 /** Reads a 2-D '<f4' `.npy` written by `similarityToNpy` (or NumPy). */
 export function npyToMatrix(bytes: Uint8Array): Matrix {
-  if (bytes[0] !== 0x93 || String.fromCharCode(...bytes.subarray(1, 6)) !== 'NUMPY') throw new Error('npyToMatrix: not a .npy file (bad magic)');
-  const len = new DataView(bytes.buffer, bytes.byteOffset).getUint16(8, true);
-  const header = String.fromCharCode(...bytes.subarray(10, 10 + len));
-  const shape = /'shape': \((\d+), (\d+)\)/.exec(header);
-  if (!header.includes("'<f4'") || !shape || header.includes("'fortran_order': True"))
-    throw new Error(`npyToMatrix: expected a C-order 2-D '<f4' array, header ${header.trim()}`);
-  const rows = Number(shape[1]);
-  const cols = Number(shape[2]);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + 10 + len);
-  const data = Float32Array.from({ length: rows * cols }, (_, i) => view.getFloat32(i * 4, true));
-  return { data, rows, cols };
+  let h: NpyHeader;
+  try {
+    h = parseNpyHeader(bytes);
+  } catch (e) {
+    if (e instanceof NpyFormatError) throw new Error(`npyToMatrix: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (h.descr !== '<f4' || h.fortranOrder || h.shape.length !== 2) throw new Error(`npyToMatrix: expected a C-order 2-D '<f4' array, header ${h.text.trim()}`);
+  const { data, shape } = decodeNpy(bytes);
+  return { data, rows: shape[0], cols: shape[1] };
 }
 
 /** A printable table of a multi-caption report next to chance. */

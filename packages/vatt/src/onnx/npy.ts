@@ -1,7 +1,8 @@
 /**
  * NumPy `.npy` files (format version 1.0: magic `\x93NUMPY`, version, a little-endian u16 header length, a
  * Python-dict header padded with spaces to a 64-byte boundary and ended by a newline, then the raw
- * C-order data), for float32 matrices that `numpy.load` reads as they are.
+ * C-order data), for float32 matrices that `numpy.load` reads as they are. The header parser reads
+ * versions 1.0 to 3.0 and any element type (the word-table reader of checkpoint/official uses it too).
  */
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -29,29 +30,75 @@ export function encodeNpy(data: Float32Array, shape: readonly number[]): Uint8Ar
   return out;
 }
 
+/** A malformed `.npy` header; `offset` is where in the file the problem lies. */
+export class NpyFormatError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(message);
+    this.name = 'NpyFormatError';
+  }
+}
+
+/** What a `.npy` header says. */
+export interface NpyHeader {
+  /** Format version, major (1, 2 or 3) and minor. */
+  version: [number, number];
+  /** numpy's element type string: `<f4`, `>f8`, `|u1`... */
+  descr: string;
+  fortranOrder: boolean;
+  shape: number[];
+  /** Where the data starts (the header's end). */
+  dataOffset: number;
+  /** The header dict as written, for messages. */
+  text: string;
+}
+
 /**
- * Reads a little-endian float32 C-order `.npy` (version 1.x or 2.x) back.
+ * Parses the header of a `.npy` file (NEP 1, format versions 1.0, 2.0 and 3.0: a u16 header length in
+ * 1.x, u32 in 2.x and 3.x, a latin1 dict, UTF-8 in 3.x). Throws `NpyFormatError` for anything else.
+ *
+ * @example
+ * parseNpyHeader(encodeNpy(Float32Array.of(1, 2, 3, 4), [2, 2])); // { descr: '<f4', shape: [2, 2], dataOffset: 64, ... }
+ */
+export function parseNpyHeader(bytes: Uint8Array): NpyHeader {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new NpyFormatError('not a .npy file (no \\x93NUMPY magic)', 0);
+  const [major, minor] = [bytes[6], bytes[7]];
+  if (major < 1 || major > 3) throw new NpyFormatError(`.npy format version ${major}.${minor} is not 1, 2 or 3`, 6);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
+  const descr = /'descr':\s*'([^']+)'/.exec(text)?.[1];
+  const fortran = /'fortran_order':\s*(True|False)/.exec(text)?.[1];
+  const shape = /'shape':\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (!descr || !fortran || shape === undefined) throw new NpyFormatError(`unreadable .npy header ${JSON.stringify(text.trim())}`, start);
+  const dims = shape
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d.length)
+    .map(Number);
+  return { version: [major, minor], descr, fortranOrder: fortran === 'True', shape: dims, dataOffset: start + headerLen, text };
+}
+
+/**
+ * Reads a little-endian float32 C-order `.npy` (version 1.x, 2.x or 3.x) back.
  *
  * @example
  * const { data, shape } = decodeNpy(await fs.readFile('index/video_vt.npy')); // shape [n, 256]
  */
 export function decodeNpy(bytes: Uint8Array): { data: Float32Array; shape: number[] } {
-  if (!MAGIC.every((b, i) => bytes[i] === b)) throw new Error('decodeNpy: not a .npy file (no \\x93NUMPY magic)');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const major = bytes[6];
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
-  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
-  if (!/'descr':\s*'<f4'/.test(header)) throw new Error(`decodeNpy: only little-endian float32 is supported, header ${header.trim()}`);
-  if (/'fortran_order':\s*True/.test(header)) throw new Error('decodeNpy: Fortran-order arrays are not supported');
-  const m = /'shape':\s*\(([^)]*)\)/.exec(header);
-  if (!m) throw new Error(`decodeNpy: no shape in header ${header.trim()}`);
-  const shape = m[1]
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map(Number);
-  const offset = start + headerLen;
+  let h: NpyHeader;
+  try {
+    h = parseNpyHeader(bytes);
+  } catch (e) {
+    if (e instanceof NpyFormatError) throw new Error(`decodeNpy: ${e.message}`, { cause: e });
+    throw e;
+  }
+  if (h.descr !== '<f4') throw new Error(`decodeNpy: only little-endian float32 is supported, header ${h.text.trim()}`);
+  if (h.fortranOrder) throw new Error('decodeNpy: Fortran-order arrays are not supported');
+  const { shape, dataOffset: offset } = h;
   const size = shape.reduce((a, b) => a * b, 1);
   if (bytes.byteLength - offset !== size * 4) throw new Error(`decodeNpy: ${bytes.byteLength - offset} data bytes for shape [${shape}] of float32`);
   const data = new Float32Array(size);

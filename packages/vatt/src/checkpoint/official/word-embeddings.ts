@@ -17,7 +17,9 @@
  * `python -c "import pickle, numpy; numpy.save('word2vec.npy', pickle.load(open('word2vec.pkl', 'rb'))['word_embeddings'])"`.
  */
 import { promises as fs } from 'node:fs';
-import { float16ToFloat32 } from '../tf/index.js';
+import { NpyFormatError, parseNpyHeader, type NpyHeader } from '../../onnx/npy.js';
+import { float16ToFloat32, numElements } from '../tf/index.js';
+import { swapBytes } from '../tf/dtypes.js';
 import { OfficialCheckpointError } from './errors.js';
 
 /** A word table as float32, row-major `[rows, dim]`. */
@@ -45,13 +47,11 @@ function toFloat32(a: NdArray, file: string): Float32Array {
   if (!m) throw bad(file, `element type "${a.descr}" is not a float or int type (expected <f4, <f8 or <f2)`);
   const [, order, kind, sizeText] = m;
   const size = Number(sizeText);
-  const n = a.shape.reduce((x, y) => x * y, 1);
+  const n = numElements(a.shape);
   if (a.bytes.byteLength !== n * size) throw bad(file, `holds ${a.bytes.byteLength} data bytes, ${a.descr} [${a.shape}] needs ${n * size}`);
   // Copy into an aligned buffer, swapping to little-endian when the file is big-endian.
   const bytes = new Uint8Array(a.bytes);
-  if (order === '>' && size > 1) {
-    for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
-  }
+  if (order === '>') swapBytes(bytes, size);
   let out: Float32Array;
   if (kind === 'f' && size === 4) out = new Float32Array(bytes.buffer, 0, n);
   else if (kind === 'f' && size === 8) out = Float32Array.from(new Float64Array(bytes.buffer, 0, n));
@@ -67,24 +67,14 @@ function toFloat32(a: NdArray, file: string): Float32Array {
 
 /** Parses a `.npy` file (numpy's NEP 1 format, versions 1.0, 2.0, 3.0). */
 function parseNpy(buf: Uint8Array, file = '.npy'): NdArray {
-  const magic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-  if (buf.length < 10 || magic.some((b, i) => buf[i] !== b)) throw bad(file, 'not a .npy file (no \\x93NUMPY magic)', 0);
-  const major = buf[6];
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  if (major < 1 || major > 3) throw bad(file, `.npy format version ${major}.${buf[7]} is not 1, 2 or 3`, 6);
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(buf.subarray(start, start + headerLen));
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
-  const shape = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (!descr || !fortran || shape === undefined) throw bad(file, `unreadable .npy header ${JSON.stringify(header.trim())}`, start);
-  const dims = shape
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length)
-    .map(Number);
-  return { descr, fortran: fortran === 'True', shape: dims, bytes: buf.subarray(start + headerLen) };
+  let h: NpyHeader;
+  try {
+    h = parseNpyHeader(buf);
+  } catch (e) {
+    if (e instanceof NpyFormatError) throw bad(file, e.message, e.offset);
+    throw e;
+  }
+  return { descr: h.descr, fortran: h.fortranOrder, shape: h.shape, bytes: buf.subarray(h.dataOffset) };
 }
 
 // ---------------------------------------------------------------------------------------------------
