@@ -10,8 +10,10 @@ import { VideoClassifier } from '../../finetune/classifier.js';
 import { VATT } from '../../model/vatt.js';
 import { loadCheckpoint, saveCheckpoint } from '../store.js';
 import {
+  bfloat16ToFloat32,
   buildObjectGraph,
   encodeObjectGraph,
+  float16ToFloat32,
   float32ToBfloat16,
   float32ToFloat16,
   OBJECT_GRAPH_KEY,
@@ -171,11 +173,15 @@ describe('layout mismatches name the variable and what was expected', () => {
 });
 
 test('tensors stored as bfloat16 / float16 are widened to float32, with a note', async () => {
+  let kernel: Float32Array = new Float32Array(0);
+  let bias: Float32Array = new Float32Array(0);
   const p = await edited(tiny, (t) => {
     const k = `${V}/tx/layers/0/mha/q/kernel`;
-    t.set(k, { dtype: 'bfloat16', shape: [64, 64], data: float32ToBfloat16((t.get(k) as { data: Float32Array }).data) });
+    kernel = (t.get(k) as { data: Float32Array }).data;
+    t.set(k, { dtype: 'bfloat16', shape: [64, 64], data: float32ToBfloat16(kernel) });
     const b = `${V}/tx/layers/0/mha/q/bias`;
-    t.set(b, { dtype: 'float16', shape: [64], data: float32ToFloat16((t.get(b) as { data: Float32Array }).data) });
+    bias = (t.get(b) as { data: Float32Array }).data;
+    t.set(b, { dtype: 'float16', shape: [64], data: float32ToFloat16(bias) });
   });
   const out = fresh('bf16');
   const r = await importOfficialVatt(p, { preset: 'tiny', out });
@@ -184,6 +190,12 @@ test('tensors stored as bfloat16 / float16 are widened to float32, with a note',
   );
   const c = await loadCheckpoint(out);
   expect(c.weights['video/tx/layers/0/mha/q/kernel'].dtype).toBe('float32');
+  // Exactly the stored bfloat16 / float16 values, widened (not the float32 originals, not zeros).
+  expect(c.weights['video/tx/layers/0/mha/q/kernel'].dataSync()).toEqual(bfloat16ToFloat32(float32ToBfloat16(kernel)));
+  expect(c.weights['video/tx/layers/0/mha/q/bias'].dataSync()).toEqual(float16ToFloat32(float32ToFloat16(bias)));
+  // The originals are not exactly representable in 16 bits, so the comparison above tells the paths apart.
+  expect(bfloat16ToFloat32(float32ToBfloat16(kernel))).not.toEqual(kernel);
+  expect(float16ToFloat32(float32ToFloat16(bias))).not.toEqual(bias);
   tf.dispose(Object.values(c.weights));
 });
 

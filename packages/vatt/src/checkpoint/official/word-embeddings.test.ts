@@ -185,8 +185,19 @@ describe('readWordEmbeddings', () => {
     expect(Array.from(t.data)).toEqual(Array.from(EXPECTED));
   });
 
-  test('every protocol and numpy version is covered', () => {
-    for (const tag of ['np1', 'np2']) for (const p of [2, 3, 4, 5]) expect(FIXTURES[`${tag}-dict-p${p}`]).toBeDefined();
+  test('every protocol and numpy version is covered: each fixture is the pickle protocol (or .npy version) it is named for', async () => {
+    for (const tag of ['np1', 'np2']) {
+      for (const p of [2, 3, 4, 5]) {
+        const name = `${tag}-dict-p${p}`;
+        const bytes = Buffer.from(FIXTURES[name].join(''), 'base64');
+        expect([name, bytes[0], bytes[1]]).toEqual([name, 0x80, p]); // PROTO opcode, protocol number
+        expect(Array.from((await readWordEmbeddings(await fixture(name))).data)).toEqual(Array.from(EXPECTED));
+      }
+      for (const v of [1, 2]) {
+        const bytes = Buffer.from(FIXTURES[`${tag}-npy-v${v}`].join(''), 'base64');
+        expect([bytes.subarray(1, 6).toString('latin1'), bytes[6]]).toEqual(['NUMPY', v]);
+      }
+    }
   });
 
   test.each(['np1-evil-p2', 'np2-evil-p2'])('%s: a foreign global is refused by name, nothing runs', async (name) => {

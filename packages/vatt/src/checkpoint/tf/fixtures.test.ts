@@ -1,13 +1,15 @@
 // Reading the real checkpoints TensorFlow wrote (../shared/fixtures/tf-checkpoints): every block and
 // tensor CRC verified, every entry decoded, the object graph walked to TensorFlow's own keys.
 import { crc32c, unmaskCrc } from '@vatt/data';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { openTfCheckpoint, type TfCheckpointReader } from './bundle-reader.js';
 import { encodeStringTensor } from './bundle-writer.js';
 import { OBJECT_GRAPH_KEY, escapeLocalName, walkObjectGraph } from './object-graph.js';
 import { readBlock, readFooter, readTable } from './table.js';
 import { describeFixtures, FIXTURE_NAMES, FIXTURES, fixturePrefix, type FixtureName } from './test-fixtures.js';
-import type { TfTensor } from './dtypes.js';
+import { compareBytes, decodeKey } from './coding.js';
+import { dtypeName, itemSize, numElements, type TfTensor } from './dtypes.js';
+import { decodeBundleEntry, decodeBundleHeader } from './proto.js';
 
 const KEY = (path: string): string => `${path}/.ATTRIBUTES/VARIABLE_VALUE`;
 const SLOT = (path: string, slot: string): string => `${path}/.OPTIMIZER_SLOT/optimizer/${slot}/.ATTRIBUTES/VARIABLE_VALUE`;
@@ -31,6 +33,25 @@ describeFixtures('real TensorFlow checkpoints', () => {
     expect(Array.from(readBlock(bytes, footer.metaindex, file))).toEqual([0, 0, 0, 0, 1, 0, 0, 0]);
     const entries = readTable(bytes, file);
     expect(entries[0].key.length).toBe(0); // the header comes first
+    expect(decodeBundleHeader(entries[0].value, file)).toEqual({
+      numShards: 1,
+      endianness: 'little',
+      version: { producer: 1, minConsumer: 0, badConsumers: [] },
+    });
+    const dataSize = statSync(`${fixturePrefix(name)}.data-00000-of-00001`).size;
+    expect(entries.length).toBeGreaterThan(1);
+    for (let i = 1; i < entries.length; i++) {
+      const { key, value } = entries[i];
+      expect(compareBytes(entries[i - 1].key, key)).toBeLessThan(0); // strictly increasing keys
+      const name = decodeKey(key);
+      const e = decodeBundleEntry(value, name, file);
+      const dtype = dtypeName(e.dtype);
+      expect([name, dtype]).toEqual([name, expect.any(String)]);
+      expect([name, e.unknownRank, e.shape.every((d) => Number.isInteger(d) && d >= 0), e.slices, e.shardId]).toEqual([name, false, true, [], 0]);
+      expect(e.offset + e.size).toBeLessThanOrEqual(dataSize);
+      if (dtype === 'string') expect(e.size).toBeGreaterThanOrEqual(numElements(e.shape) + 4);
+      else expect([name, e.size]).toEqual([name, numElements(e.shape) * itemSize(dtype!)]);
+    }
   });
 
   test.each(FIXTURE_NAMES)('%s: every tensor passes its CRC; sizes and dtypes agree with the entries', async (name: FixtureName) => {

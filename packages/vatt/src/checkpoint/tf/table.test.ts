@@ -242,8 +242,14 @@ describe('bundles no fixture has', () => {
     expect((await r.readTensor('i')).data).toEqual(BigInt64Array.of(-3n));
     expect((await r.readTensor('s')).data).toEqual(['hi']);
     await r.close();
-    // The same string, little-endian, is what the writer produces.
-    expect(encodeStringTensor(['hi']).bytes[0]).toBe(2);
+    // The same string, little-endian, is what the writer produces: length, checksum and CRC in little-endian order.
+    const lenLE = Uint8Array.of(2, 0, 0, 0);
+    const ckLE = new Uint8Array(4);
+    new DataView(ckLE.buffer).setUint32(0, maskCrc(crc32c(lenLE)), true);
+    const written = encodeStringTensor(['hi']);
+    expect(Array.from(written.bytes)).toEqual([2, ...ckLE, 0x68, 0x69]);
+    expect(written.crc).toBe(crc32c(enc('hi'), crc32c(ckLE, crc32c(lenLE))));
+    expect(Array.from(ckLE)).not.toEqual(Array.from(ckBE));
   });
 
   test('a newer format version is refused', async () => {
