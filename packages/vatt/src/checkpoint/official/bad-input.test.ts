@@ -27,7 +27,7 @@ import { OfficialCheckpointError } from './errors.js';
 import { exportOfficialVatt } from './export.js';
 import { importOfficialVatt } from './import.js';
 import { inspectTfCheckpoint } from './inspect.js';
-import { saveRandomVatt, tempDir, testVocab } from './test-helpers.js';
+import { saveRandomVatt, tempDir, testVocab, withoutLeaks } from './test-helpers.js';
 
 let dir: string;
 let tiny: string; // official-layout export of a tiny model (no optimizer state)
@@ -146,58 +146,60 @@ describe('layout mismatches name the variable and what was expected', () => {
     expect(unknown.message).toMatch(/unknown preset "huge", expected one of tiny, tiny-ma, .*, vit-base-k400, .*wat-medium-ma-audioset/);
   });
 
-  test('a classifier fine-tuned at another geometry: the hint names the input that fits', async () => {
-    const { model: config, preprocessing } = getPreset('tiny');
-    random.setSeed(6);
-    const vatt = new VATT(config);
-    const v = config.video.input;
-    const clf = VideoClassifier.fromVatt(vatt, { numClasses: 3, input: { ...v, frames: 16, buckets: [4, v.buckets[1], v.buckets[2]] } });
-    vatt.dispose();
-    const ours = fresh('clf');
-    await saveCheckpoint(ours, {
-      modelConfig: clf.config,
-      preprocessing: { ...preprocessing, video: { ...preprocessing.video, frames: 16 } },
-      weights: clf.namedWeights(),
-    });
-    clf.dispose();
-    const p = path.join(fresh('clf-tf'), 'ckpt-1');
-    await exportOfficialVatt(ours, p);
-    const e = await failedImport(p, { classifier: 'video', preset: 'tiny' });
-    expect(e.message).toMatch(
-      /temporal_position_embeddings\/embeddings \(our video\/pos_embedding_lookup\/.*\) is float32 \[4, 64\], expected float32 \[2, 64\]/,
-    );
-    expect(e.message).toMatch(/hint: its positional tables are 4 x 4 x 4: it was fine-tuned on 16 frames of 32x32; .*--frames 16 --size 32/);
-    const r = await importOfficialVatt(p, { preset: { classifier: 'video', preset: 'tiny', input: { frames: 16 } }, out: fresh('clf-ok') });
-    expect(r.family).toBe('video-classifier');
-  });
+  test('a classifier fine-tuned at another geometry: the hint names the input that fits', () =>
+    withoutLeaks(async (own) => {
+      const { model: config, preprocessing } = getPreset('tiny');
+      random.setSeed(6);
+      const vatt = own(new VATT(config));
+      const v = config.video.input;
+      const clf = own(VideoClassifier.fromVatt(vatt, { numClasses: 3, input: { ...v, frames: 16, buckets: [4, v.buckets[1], v.buckets[2]] } }));
+      vatt.dispose();
+      const ours = fresh('clf');
+      await saveCheckpoint(ours, {
+        modelConfig: clf.config,
+        preprocessing: { ...preprocessing, video: { ...preprocessing.video, frames: 16 } },
+        weights: clf.namedWeights(),
+      });
+      clf.dispose();
+      const p = path.join(fresh('clf-tf'), 'ckpt-1');
+      await exportOfficialVatt(ours, p);
+      const e = await failedImport(p, { classifier: 'video', preset: 'tiny' });
+      expect(e.message).toMatch(
+        /temporal_position_embeddings\/embeddings \(our video\/pos_embedding_lookup\/.*\) is float32 \[4, 64\], expected float32 \[2, 64\]/,
+      );
+      expect(e.message).toMatch(/hint: its positional tables are 4 x 4 x 4: it was fine-tuned on 16 frames of 32x32; .*--frames 16 --size 32/);
+      const r = await importOfficialVatt(p, { preset: { classifier: 'video', preset: 'tiny', input: { frames: 16 } }, out: fresh('clf-ok') });
+      expect(r.family).toBe('video-classifier');
+    }));
 });
 
-test('tensors stored as bfloat16 / float16 are widened to float32, with a note', async () => {
-  let kernel: Float32Array = new Float32Array(0);
-  let bias: Float32Array = new Float32Array(0);
-  const p = await edited(tiny, (t) => {
-    const k = `${V}/tx/layers/0/mha/q/kernel`;
-    kernel = (t.get(k) as { data: Float32Array }).data;
-    t.set(k, { dtype: 'bfloat16', shape: [64, 64], data: float32ToBfloat16(kernel) });
-    const b = `${V}/tx/layers/0/mha/q/bias`;
-    bias = (t.get(b) as { data: Float32Array }).data;
-    t.set(b, { dtype: 'float16', shape: [64], data: float32ToFloat16(bias) });
-  });
-  const out = fresh('bf16');
-  const r = await importOfficialVatt(p, { preset: 'tiny', out });
-  expect(r.notes).toEqual(
-    expect.arrayContaining(['1 tensor(s) stored as bfloat16 were converted to float32', '1 tensor(s) stored as float16 were converted to float32']),
-  );
-  const c = await loadCheckpoint(out);
-  expect(c.weights['video/tx/layers/0/mha/q/kernel'].dtype).toBe('float32');
-  // Exactly the stored bfloat16 / float16 values, widened (not the float32 originals, not zeros).
-  expect(c.weights['video/tx/layers/0/mha/q/kernel'].dataSync()).toEqual(bfloat16ToFloat32(float32ToBfloat16(kernel)));
-  expect(c.weights['video/tx/layers/0/mha/q/bias'].dataSync()).toEqual(float16ToFloat32(float32ToFloat16(bias)));
-  // The originals are not exactly representable in 16 bits, so the comparison above tells the paths apart.
-  expect(bfloat16ToFloat32(float32ToBfloat16(kernel))).not.toEqual(kernel);
-  expect(float16ToFloat32(float32ToFloat16(bias))).not.toEqual(bias);
-  tf.dispose(Object.values(c.weights));
-});
+test('tensors stored as bfloat16 / float16 are widened to float32, with a note', () =>
+  withoutLeaks(async (own) => {
+    let kernel: Float32Array = new Float32Array(0);
+    let bias: Float32Array = new Float32Array(0);
+    const p = await edited(tiny, (t) => {
+      const k = `${V}/tx/layers/0/mha/q/kernel`;
+      kernel = (t.get(k) as { data: Float32Array }).data;
+      t.set(k, { dtype: 'bfloat16', shape: [64, 64], data: float32ToBfloat16(kernel) });
+      const b = `${V}/tx/layers/0/mha/q/bias`;
+      bias = (t.get(b) as { data: Float32Array }).data;
+      t.set(b, { dtype: 'float16', shape: [64], data: float32ToFloat16(bias) });
+    });
+    const out = fresh('bf16');
+    const r = await importOfficialVatt(p, { preset: 'tiny', out });
+    expect(r.notes).toEqual(
+      expect.arrayContaining(['1 tensor(s) stored as bfloat16 were converted to float32', '1 tensor(s) stored as float16 were converted to float32']),
+    );
+    const c = await loadCheckpoint(out);
+    own(c.weights);
+    expect(c.weights['video/tx/layers/0/mha/q/kernel'].dtype).toBe('float32');
+    // Exactly the stored bfloat16 / float16 values, widened (not the float32 originals, not zeros).
+    expect(c.weights['video/tx/layers/0/mha/q/kernel'].dataSync()).toEqual(bfloat16ToFloat32(float32ToBfloat16(kernel)));
+    expect(c.weights['video/tx/layers/0/mha/q/bias'].dataSync()).toEqual(float16ToFloat32(float32ToFloat16(bias)));
+    // The originals are not exactly representable in 16 bits, so the comparison above tells the paths apart.
+    expect(bfloat16ToFloat32(float32ToBfloat16(kernel))).not.toEqual(kernel);
+    expect(float16ToFloat32(float32ToFloat16(bias))).not.toEqual(bias);
+  }));
 
 describe('damaged files: the error names the file and offset; nothing is written', () => {
   test('a truncated data shard: the object graph (written last) is the first casualty', async () => {
@@ -299,36 +301,37 @@ describe('text files', () => {
     expect(big.message).toMatch(/the vocabulary has 600 words but the word table of preset tiny has 512 rows/);
   });
 
-  test('a checkpoint without its word table takes it from a .npy word file', async () => {
-    const T = 'model/layer_with_weights-0/_base_layer/txt_backbone/embedding/embeddings';
-    const original = await tensorsOf(tiny);
-    const table = original.get(T)!.data as Float32Array;
-    const p = await edited(tiny, (t) => t.delete(T));
-    const missing = await failedImport(p, 'tiny');
-    expect(missing.message).toContain(`missing ${T} (our text/embedding/embeddings): expected float32 [512, 32]`);
-    const npy = path.join(dir, 'words.npy');
-    const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (512, 32), }";
-    const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
-    const head = Buffer.concat([
-      Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]),
-      Buffer.from(Uint16Array.of(padded.length).buffer),
-      Buffer.from(padded, 'latin1'),
-    ]);
-    await fs.writeFile(npy, Buffer.concat([head, Buffer.from(table.buffer, table.byteOffset, table.byteLength)]));
-    const out = fresh('words');
-    const r = await importOfficialVatt(p, { preset: 'tiny', out, wordEmbeddings: npy });
-    expect(r.notes).toContain(`the checkpoint has no ${T}; the word table comes from ${npy}`);
-    const c = await loadCheckpoint(out);
-    expect(c.weights['text/embedding/embeddings'].dataSync()).toEqual(table);
-    tf.dispose(Object.values(c.weights));
-    // The same file with a checkpoint that has the table: compared, the checkpoint's used.
-    const both = await importOfficialVatt(tiny, { preset: 'tiny', out: fresh('both'), wordEmbeddings: npy });
-    expect(both.notes.filter((x) => x.includes('differ'))).toEqual([]);
-    const wrong = path.join(dir, 'wrong.npy');
-    await fs.writeFile(wrong, Buffer.concat([head, Buffer.alloc(512 * 32 * 4)]));
-    const differs = await importOfficialVatt(tiny, { preset: 'tiny', out: fresh('differs'), wordEmbeddings: wrong });
-    expect(differs.notes.some((x) => /differ from the checkpoint's .*; the checkpoint's table is used/.test(x))).toBe(true);
-  });
+  test('a checkpoint without its word table takes it from a .npy word file', () =>
+    withoutLeaks(async (own) => {
+      const T = 'model/layer_with_weights-0/_base_layer/txt_backbone/embedding/embeddings';
+      const original = await tensorsOf(tiny);
+      const table = original.get(T)!.data as Float32Array;
+      const p = await edited(tiny, (t) => t.delete(T));
+      const missing = await failedImport(p, 'tiny');
+      expect(missing.message).toContain(`missing ${T} (our text/embedding/embeddings): expected float32 [512, 32]`);
+      const npy = path.join(dir, 'words.npy');
+      const header = "{'descr': '<f4', 'fortran_order': False, 'shape': (512, 32), }";
+      const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+      const head = Buffer.concat([
+        Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]),
+        Buffer.from(Uint16Array.of(padded.length).buffer),
+        Buffer.from(padded, 'latin1'),
+      ]);
+      await fs.writeFile(npy, Buffer.concat([head, Buffer.from(table.buffer, table.byteOffset, table.byteLength)]));
+      const out = fresh('words');
+      const r = await importOfficialVatt(p, { preset: 'tiny', out, wordEmbeddings: npy });
+      expect(r.notes).toContain(`the checkpoint has no ${T}; the word table comes from ${npy}`);
+      const c = await loadCheckpoint(out);
+      own(c.weights);
+      expect(c.weights['text/embedding/embeddings'].dataSync()).toEqual(table);
+      // The same file with a checkpoint that has the table: compared, the checkpoint's used.
+      const both = await importOfficialVatt(tiny, { preset: 'tiny', out: fresh('both'), wordEmbeddings: npy });
+      expect(both.notes.filter((x) => x.includes('differ'))).toEqual([]);
+      const wrong = path.join(dir, 'wrong.npy');
+      await fs.writeFile(wrong, Buffer.concat([head, Buffer.alloc(512 * 32 * 4)]));
+      const differs = await importOfficialVatt(tiny, { preset: 'tiny', out: fresh('differs'), wordEmbeddings: wrong });
+      expect(differs.notes.some((x) => /differ from the checkpoint's .*; the checkpoint's table is used/.test(x))).toBe(true);
+    }));
 
   test('a word file of the wrong shape names both shapes', async () => {
     const npy = path.join(dir, 'small.npy');
@@ -349,23 +352,23 @@ describe('text files', () => {
 });
 
 describe('export of a damaged checkpoint', () => {
-  test('an unknown or a missing weight is named', async () => {
-    const { model, preprocessing } = getPreset('tiny');
-    const ours = fresh('exp');
-    await saveRandomVatt(ours, model, preprocessing, { seed: 8 });
-    const c = await loadCheckpoint(ours);
-    const extra = fresh('exp-extra');
-    const z = tf.zeros([2, 2]);
-    await saveCheckpoint(extra, { ...c, weights: { ...c.weights, 'video/new_thing/kernel': z } });
-    z.dispose();
-    await expect(exportOfficialVatt(extra, path.join(fresh('x'), 'ckpt'))).rejects.toThrow(
-      /weight "video\/new_thing\/kernel" \[2, 2\] has no place in the official layout/,
-    );
-    const fewer = fresh('exp-fewer');
-    const w = { ...c.weights };
-    delete w['head/vid_to_hid/kernel'];
-    await saveCheckpoint(fewer, { ...c, weights: w });
-    await expect(exportOfficialVatt(fewer, path.join(fresh('x'), 'ckpt'))).rejects.toThrow(/lacks 1 weight\(s\) of its model: head\/vid_to_hid\/kernel/);
-    tf.dispose(Object.values(c.weights));
-  });
+  test('an unknown or a missing weight is named', () =>
+    withoutLeaks(async (own) => {
+      const { model, preprocessing } = getPreset('tiny');
+      const ours = fresh('exp');
+      await saveRandomVatt(ours, model, preprocessing, { seed: 8 });
+      const c = await loadCheckpoint(ours);
+      own(c.weights);
+      const extra = fresh('exp-extra');
+      const z = own(tf.zeros([2, 2]));
+      await saveCheckpoint(extra, { ...c, weights: { ...c.weights, 'video/new_thing/kernel': z } });
+      await expect(exportOfficialVatt(extra, path.join(fresh('x'), 'ckpt'))).rejects.toThrow(
+        /weight "video\/new_thing\/kernel" \[2, 2\] has no place in the official layout/,
+      );
+      const fewer = fresh('exp-fewer');
+      const w = { ...c.weights };
+      delete w['head/vid_to_hid/kernel'];
+      await saveCheckpoint(fewer, { ...c, weights: w });
+      await expect(exportOfficialVatt(fewer, path.join(fresh('x'), 'ckpt'))).rejects.toThrow(/lacks 1 weight\(s\) of its model: head\/vid_to_hid\/kernel/);
+    }));
 });

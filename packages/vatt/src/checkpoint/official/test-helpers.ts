@@ -113,3 +113,26 @@ export function maxAbsError(a: Record<string, Float32Array>, b: Record<string, F
   }
   return m;
 }
+
+type Owned = { dispose(): void } | tf.NamedTensorMap | undefined;
+
+/**
+ * Runs `body`, disposing whatever it hands to `own` (tensors, modules, tensor maps) even when it fails,
+ * then checks the tensor count is back where it was: a tensor made under test that nobody owns fails it.
+ */
+export async function withoutLeaks(body: (own: <T extends Owned>(x: T) => T) => Promise<void>): Promise<void> {
+  const before = tf.memory().numTensors;
+  const owned: Owned[] = [];
+  try {
+    await body((x) => {
+      owned.push(x);
+      return x;
+    });
+  } finally {
+    for (const x of owned) {
+      if (typeof (x as { dispose?: unknown } | undefined)?.dispose === 'function') (x as { dispose(): void }).dispose();
+      else if (x) tf.dispose(Object.values(x as tf.NamedTensorMap));
+    }
+  }
+  expect(tf.memory().numTensors).toBe(before);
+}
