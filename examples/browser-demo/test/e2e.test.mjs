@@ -5,81 +5,25 @@
  * the `vatt` package computes in Node for the same checkpoint and query.
  *
  * Run from the repository root after `npm run build`: `node --test examples/browser-demo/test/`.
- * Environment: VATT_DEMO_CHECKPOINT=<checkpoint dir> reuses a checkpoint instead of pretraining one
+ * Environment: VATT_DEMO_CHECKPOINT=<checkpoint dir> (and VATT_DEMO_PAGE=<built page>) reuse a checkpoint (a page) instead of
+ * making one; `node browser-demo/run-tests.mjs` (npm test) makes both once for every test file
  * (~15 s); VATT_DEMO_SCREENSHOT=<file.png> (default examples/browser-demo/test-results/ranking.png).
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { chromium } from 'playwright-core';
-import { build } from 'vite';
 import { embeddedSplits, encodeText, encodeVideo, loadVatt, similarity } from 'vatt';
+import { CHROMIUM, CHROMIUM_ARGS, demoCheckpoint, demoDir, demoPage, serve } from '../harness.mjs';
 
-const demoDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = path.resolve(demoDir, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-features=Vulkan',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 /** Scores of the page and of Node may differ by float32 rounding on another backend, no more. */
 const SCORE_TOLERANCE = 1e-3;
 const TOP_K = 5;
-
-const MIME = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.bin': 'application/octet-stream',
-  '.map': 'application/json',
-};
-
-/** A static server: `/checkpoint/*` from the checkpoint directory, everything else from the built page. */
-function serve(pageDir, checkpointDir) {
-  const server = createServer(async (req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const rel = decodeURIComponent(url.pathname);
-    const [root, sub] = rel.startsWith('/checkpoint/')
-      ? [checkpointDir, rel.slice('/checkpoint/'.length)]
-      : [pageDir, rel === '/' ? 'index.html' : rel.slice(1)];
-    const file = path.resolve(root, sub);
-    if (!file.startsWith(path.resolve(root) + path.sep)) return void res.writeHead(403).end();
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'content-length': body.length }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
-/** The newest `ckpt-*` directory of a pretraining run. */
-async function newestCheckpoint(runDir) {
-  const dir = path.join(runDir, 'checkpoints');
-  const names = (await readdir(dir)).filter((n) => /^ckpt-\d+$/.test(n)).sort();
-  assert.ok(names.length, `no checkpoint in ${dir}`);
-  return path.join(dir, names.at(-1));
-}
 
 let tmp;
 let server;
@@ -89,20 +33,8 @@ let baseUrl;
 
 before(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), 'vatt-browser-demo-'));
-  checkpointDir = process.env.VATT_DEMO_CHECKPOINT;
-  if (!checkpointDir) {
-    const cli = path.join(repoRoot, 'packages/vatt/dist/cli.js');
-    assert.ok(existsSync(cli), `${cli} is missing: run npm run build first`);
-    await promisify(execFile)(
-      process.execPath,
-      [cli, 'pretrain', '--steps', '40', '--batch', '16', '--out', path.join(tmp, 'run'), '--backend', 'wasm', '--quiet'],
-      { cwd: repoRoot },
-    );
-    checkpointDir = await newestCheckpoint(path.join(tmp, 'run'));
-  }
-  const pageDir = path.join(tmp, 'page');
-  await build({ configFile: path.join(demoDir, 'vite.config.ts'), logLevel: 'error', build: { outDir: pageDir } });
-  server = await serve(pageDir, checkpointDir);
+  checkpointDir = await demoCheckpoint(tmp);
+  server = await serve(await demoPage(tmp), { checkpoint: checkpointDir });
   baseUrl = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   await tf.setBackend('cpu');

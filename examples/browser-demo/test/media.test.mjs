@@ -17,9 +17,9 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { decodeAudio, decodeVideo, probeMedia } from '@vatt/data';
+import { CHROMIUM } from '../harness.mjs';
 
 const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
 const VIDEO = { fps: 10, width: 32, height: 24, numFrames: 30 };
 const AUDIO = { sampleRate: 16000, start: 0.5, duration: 1 };
 let dir;

@@ -7,72 +7,25 @@
  * the page and checks they are decoded, embedded and ranked.
  *
  * Run from the repository root after `npm run build`: `node --test examples/browser-demo/test/`.
- * Environment: VATT_DEMO_CHECKPOINT=<checkpoint dir> reuses a checkpoint instead of pretraining one.
+ * Environment: VATT_DEMO_CHECKPOINT=<checkpoint dir> (and VATT_DEMO_PAGE=<built page>) reuse a checkpoint (a page) instead of
+ * making one; `node browser-demo/run-tests.mjs` (npm test) makes both once for every test file.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { chromium } from 'playwright-core';
-import { build } from 'vite';
 import { embeddedSplits, exportOnnx, loadVatt, similarity, TfjsEmbedder } from 'vatt';
+import { CHROMIUM, CHROMIUM_ARGS, demoCheckpoint, demoPage, serve } from '../harness.mjs';
 
 const run = promisify(execFile);
-const demoDir = fileURLToPath(new URL('..', import.meta.url));
-const repoRoot = path.resolve(demoDir, '../..');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--use-webgpu-adapter=swiftshader',
-  '--enable-features=Vulkan',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--autoplay-policy=no-user-gesture-required',
-];
 const PARITY = 1e-4;
-const MIME = {
-  '.html': 'text/html',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.onnx': 'application/octet-stream',
-};
-
-/** Static files: `/checkpoint/*` and `/onnx/*` from their folders, everything else from the built page. */
-function serve(pageDir, checkpointDir, onnxDir) {
-  const server = createServer(async (req, res) => {
-    const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
-    const [root, sub] = rel.startsWith('/checkpoint/')
-      ? [checkpointDir, rel.slice('/checkpoint/'.length)]
-      : rel.startsWith('/onnx/')
-        ? [onnxDir, rel.slice('/onnx/'.length)]
-        : [pageDir, rel === '/' ? 'index.html' : rel.slice(1)];
-    const file = path.resolve(root, sub);
-    if (!file.startsWith(path.resolve(root) + path.sep)) return void res.writeHead(403).end();
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'content-length': body.length }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
-
 let tmp;
 let server;
 let browser;
@@ -89,22 +42,7 @@ const maxAbs = (a, b) => {
 
 before(async () => {
   tmp = await mkdtemp(path.join(tmpdir(), 'vatt-browser-onnx-'));
-  checkpointDir = process.env.VATT_DEMO_CHECKPOINT;
-  if (!checkpointDir) {
-    const cli = path.join(repoRoot, 'packages/vatt/dist/cli.js');
-    assert.ok(existsSync(cli), `${cli} is missing: run npm run build first`);
-    await run(process.execPath, [cli, 'pretrain', '--steps', '40', '--batch', '16', '--out', path.join(tmp, 'run'), '--backend', 'wasm', '--quiet'], {
-      cwd: repoRoot,
-    });
-    const dir = path.join(tmp, 'run', 'checkpoints');
-    checkpointDir = path.join(
-      dir,
-      (await readdir(dir))
-        .filter((n) => /^ckpt-\d+$/.test(n))
-        .sort()
-        .at(-1),
-    );
-  }
+  checkpointDir = await demoCheckpoint(tmp);
   await tf.setBackend('cpu');
   const onnxDir = path.join(tmp, 'onnx');
   await exportOnnx(checkpointDir, onnxDir);
@@ -125,9 +63,7 @@ before(async () => {
   };
   await embedder.dispose();
 
-  const pageDir = path.join(tmp, 'page');
-  await build({ configFile: path.join(demoDir, 'vite.config.ts'), logLevel: 'error', build: { outDir: pageDir } });
-  server = await serve(pageDir, checkpointDir, onnxDir);
+  server = await serve(await demoPage(tmp), { checkpoint: checkpointDir, onnx: onnxDir });
   baseUrl = `http://127.0.0.1:${server.address().port}/`;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 });
