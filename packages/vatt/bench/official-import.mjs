@@ -12,10 +12,11 @@
 // peak RSS below 2x the model size. Uses ../dist/index.js when it exports importOfficialVatt and ProjectCheckpointWriter (after
 // `npx tsup`), else (or with --src) bundles the sources with esbuild. Prints one JSON line.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { dropCache, loadBenchApi } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -24,62 +25,33 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 
-async function loadApi() {
-  const dist = path.join(here, '../dist/index.js');
-  if (existsSync(dist) && !args.includes('--src')) {
-    try {
-      const m = await import(pathToFileURL(dist).href);
-      if (m.importOfficialVatt && m.ProjectCheckpointWriter) return { api: m, from: 'dist', moduleUrl: pathToFileURL(dist).href };
-    } catch {
-      // A stale or half-built dist: use the sources.
-    }
-  }
-  const esbuild = await import('esbuild');
-  // Beside this file (removed at the end): the bundle imports @tensorflow/* from the repository's node_modules.
-  const buildDir = path.join(here, `.official-import-build-${process.pid}`);
-  await fs.mkdir(buildDir, { recursive: true });
-  const out = path.join(buildDir, 'official.mjs');
-  const root = path.resolve(here, '..');
-  await esbuild.build({
-    stdin: {
-      contents: "export * from './src/checkpoint/official/index.ts'; export { getPreset } from './src/config/index.ts';",
-      resolveDir: root,
-      loader: 'ts',
-    },
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    outfile: out,
-    logLevel: 'warning',
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    plugins: [
-      {
-        name: 'tfjs-external',
-        // tfjs stays external (the repository's node_modules); @vatt/transformer's deep import of tfjs-core's
-        // register_all_gradients cannot be loaded by Node's ESM loader, and conversion never differentiates,
-        // so the bench replaces it with an empty module.
-        setup(b) {
-          b.onResolve({ filter: /^@tensorflow\// }, (r) =>
-            r.path.endsWith('/register_all_gradients') ? { path: 'register-gradients', namespace: 'stub' } : { path: r.path, external: true },
-          );
-          b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: '', loader: 'js' }));
-        },
+const loadApi = () =>
+  loadBenchApi({
+    args,
+    needs: ['importOfficialVatt', 'ProjectCheckpointWriter'],
+    name: 'official-import',
+    build: {
+      stdin: {
+        contents: "export * from './src/checkpoint/official/index.ts'; export { getPreset } from './src/config/index.ts';",
+        resolveDir: path.resolve(here, '..'),
+        loader: 'ts',
       },
-    ],
+      plugins: [
+        {
+          name: 'tfjs-external',
+          // tfjs stays external (the repository's node_modules); @vatt/transformer's deep import of tfjs-core's
+          // register_all_gradients cannot be loaded by Node's ESM loader, and conversion never differentiates,
+          // so the bench replaces it with an empty module.
+          setup(b) {
+            b.onResolve({ filter: /^@tensorflow\// }, (r) =>
+              r.path.endsWith('/register_all_gradients') ? { path: 'register-gradients', namespace: 'stub' } : { path: r.path, external: true },
+            );
+            b.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({ contents: '', loader: 'js' }));
+          },
+        },
+      ],
+    },
   });
-  return { api: await import(pathToFileURL(out).href), from: 'src (esbuild)', buildDir, moduleUrl: pathToFileURL(out).href };
-}
-
-/** Drops a file's pages from the page cache (no root needed), so the next read comes from disk. */
-function dropCache(file) {
-  try {
-    execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // Child mode: one import, then its timing and peak RSS as JSON on stdout.
 if (args[0] === '--child-import') {

@@ -14,11 +14,11 @@
 // cache first, with `dd iflag=nocache`, when available): open the index, read every tensor with its
 // CRC32C verified, convert to Float32Array, and keep them all (so peak RSS shows holding the whole
 // checkpoint); then a warm read (page cache hot, tensors dropped as read): the CPU-bound ceiling.
-import { execFileSync } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { dropCache, loadBenchApi } from './common.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -30,42 +30,24 @@ const targetGB = Number(opt('gb', '1'));
 const baseDir = opt('dir', os.tmpdir());
 const keep = args.includes('--keep');
 
-async function loadApi() {
-  const dist = path.join(here, '../dist/index.js');
-  if (existsSync(dist) && !args.includes('--src')) {
-    try {
-      const m = await import(pathToFileURL(dist).href);
-      if (m.openTfCheckpoint) return { api: m, from: 'dist', buildDir: null };
-    } catch {
-      // A stale or half-built dist: use the sources.
-    }
-  }
-  const esbuild = await import('esbuild');
-  const buildDir = await fs.mkdtemp(path.join(os.tmpdir(), 'vatt-tf-bench-build-'));
-  const out = path.join(buildDir, 'tf.mjs');
-  const root = path.resolve(here, '../../..');
-  await esbuild.build({
-    entryPoints: [path.join(here, '../src/checkpoint/tf/index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    outfile: out,
-    logLevel: 'warning',
-    // protobufjs is CommonJS and may require() Node built-ins.
-    banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-    plugins: [
-      {
-        name: 'vatt-data-crc',
-        setup(b) {
-          // Only the CRC32C helpers of @vatt/data are used: bundle that file, not the whole package.
-          b.onResolve({ filter: /^@vatt\/data$/ }, () => ({ path: path.join(root, 'packages/data/src/formats/crc32c.ts') }));
+const loadApi = () =>
+  loadBenchApi({
+    args,
+    needs: ['openTfCheckpoint'],
+    name: 'tf-checkpoint',
+    build: {
+      entryPoints: [path.join(here, '../src/checkpoint/tf/index.ts')],
+      plugins: [
+        {
+          name: 'vatt-data-crc',
+          setup(b) {
+            // Only the CRC32C helpers of @vatt/data are used: bundle that file, not the whole package.
+            b.onResolve({ filter: /^@vatt\/data$/ }, () => ({ path: path.resolve(here, '../../data/src/formats/crc32c.ts') }));
+          },
         },
-      },
-    ],
+      ],
+    },
   });
-  return { api: await import(pathToFileURL(out).href), from: 'src (esbuild)', buildDir };
-}
 
 /** The tensors of the synthetic checkpoint: [object path, shape]. */
 function layout() {
@@ -91,15 +73,6 @@ function layout() {
     }
   }
   return out;
-}
-
-function dropCache(file) {
-  try {
-    execFileSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none']);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const MB = 1e6;
