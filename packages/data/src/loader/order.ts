@@ -141,6 +141,16 @@ interface Buffered {
   clip: StoredClip;
 }
 
+/** The shuffle buffer's records as [shard, record] pairs, flat (a plain loop: this runs once per record). */
+function bufferRefs(buffer: readonly { shard: number; record: number }[]): number[] {
+  const refs = new Array<number>(2 * buffer.length);
+  for (let i = 0; i < buffer.length; i++) {
+    refs[2 * i] = buffer[i].shard;
+    refs[2 * i + 1] = buffer[i].record;
+  }
+  return refs;
+}
+
 /**
  * Records of shards, epoch by epoch: the shard order shuffled per epoch, records read in file order into a
  * shuffle buffer of `bufferSize`, each emitted record drawn uniformly from the buffer (WebDataset's
@@ -256,7 +266,7 @@ export class ShardStream implements ItemStream {
             epoch,
             shard: this.shard,
             sample: this.record,
-            buffer: this.buffer.flatMap((b) => [b.shard, b.record]),
+            buffer: bufferRefs(this.buffer),
             rng: this.rng.state,
           },
         };
