@@ -27,7 +27,7 @@ import {
 import type { Batch, ClipConfig, Sample, ShardIndex, StoredClip } from '../src/index.js';
 import { defaultWorkerScript } from '../src/loader/pool.js';
 import { TENSORFLOW_EXAMPLE_PROTO, exampleTypes } from '../src/shards/example-proto.js';
-import { shareStoredClip, storedFramesView } from '../src/shards/stored.js';
+import { SharedBufferPool, shareStoredClip, storedFramesView } from '../src/shards/stored.js';
 import { clipSamples, makeClips } from '@vatt-testing/clips';
 import { generateMedia } from './helpers/media.js';
 import type { GeneratedMedia } from './helpers/media.js';
@@ -380,6 +380,38 @@ describe('loading shards', () => {
     for (const x of v.video!) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
     expect(lo).toBeGreaterThanOrEqual(0);
     expect(hi).toBeLessThanOrEqual(1);
+  });
+
+  test('reuseBatchArrays: the same batches when each is copied out at once, written into the arrays of the batch before the last', async () => {
+    const source = await ShardSource.open(shardDir);
+    const options = { batchSize: 2, clip: tiny, seed: 5, epochs: 3, workers: 1 };
+    const fresh = await collect(new BatchLoader(source, options));
+    const copies: Batch[] = [];
+    const arrays: Float32Array[] = [];
+    for await (const b of new BatchLoader(source, { ...options, reuseBatchArrays: true })) {
+      arrays.push(b.video!);
+      copies.push({ ...b, video: b.video!.slice(), audio: b.audio!.slice() });
+    }
+    // Three epochs over 8 records: the shard records' buffers went back to the pool and held later records.
+    expect(fresh.length).toBe(12);
+    same(fresh, copies);
+    expect(arrays[2]).toBe(arrays[0]);
+    expect(arrays[3]).toBe(arrays[1]);
+    expect(arrays[1]).not.toBe(arrays[0]);
+  });
+
+  test('SharedBufferPool: a given-back buffer is taken again for its size only, once, within the budget', () => {
+    const pool = new SharedBufferPool(100);
+    const a = pool.take(40);
+    pool.give(a);
+    pool.give(a);
+    expect(pool.take(30)).not.toBe(a);
+    expect(pool.take(40)).toBe(a);
+    expect(pool.take(40)).not.toBe(a);
+    pool.give(new SharedArrayBuffer(60));
+    pool.give(new SharedArrayBuffer(60));
+    expect(pool.take(60).byteLength).toBe(60);
+    expect(pool.take(60)).not.toBe(pool.take(60));
   });
 
   test('a cursor taken after any batch resumes exactly: same records, shuffle buffer, augmentation', async () => {

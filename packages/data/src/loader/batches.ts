@@ -4,7 +4,7 @@ import type { Sample } from '../datasets/sample.js';
 import type { StoreSettings } from '../shards/decode.js';
 import { ShardSource } from '../shards/source.js';
 import type { ShardIndex } from '../shards/source.js';
-import { shareStoredClip, storedClipBytes } from '../shards/stored.js';
+import { releaseStoredClip, shareStoredClip, storedClipBytes } from '../shards/stored.js';
 import type { StoredClip } from '../shards/stored.js';
 import { resolveClipConfig } from './clip.js';
 import type { ClipBuffers, ClipConfig, LoadedClip, SampleProbes } from './clip.js';
@@ -380,6 +380,9 @@ export class BatchLoader implements AsyncIterable<Batch> {
         const { item, result, buffers } = pending.shift()!;
         const outcome = await result;
         if (runner.failure) throw runner.failure;
+        // A shard record is read once per epoch: its buffers can hold the next records (unless a timed-out task may
+        // still be reading them).
+        if (item.stored && (outcome.ok || outcome.code !== 'timeout')) releaseStoredClip(item.stored);
         last = item;
         if (perEpoch === undefined) {
           if (counting && item.epoch !== counting.epoch) perEpoch = counting.seen;

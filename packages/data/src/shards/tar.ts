@@ -9,7 +9,7 @@
  * Readers that do not know a field skip it (WebDataset's convention), so more can be added.
  */
 import tar from 'tar-stream';
-import { sharedFloats } from './stored.js';
+import { recordBuffers, sharedFloats } from './stored.js';
 import type { StoredClip, StoredClipMeta } from './stored.js';
 
 /** Bytes a tar member of `size` bytes takes: a 512-byte header and the data padded to 512. */
@@ -99,10 +99,10 @@ export async function* readTarShard(stream: AsyncIterable<Uint8Array> & NodeJS.R
   let fields = new Map<string, Uint8Array>();
   try {
     for await (const entry of extract) {
-      // Each member straight into a buffer of its own in shared memory (one copy out of the stream's chunks):
-      // a loader worker is then handed the frames without another copy.
+      // Each member straight into a buffer of its own in shared memory (one copy out of the stream's chunks; a
+      // buffer the loader gave back when there is one): a loader worker is then handed the frames without another copy.
       // (The metadata is parsed here: an ordinary buffer.)
-      const data = new Uint8Array(entry.header.name.endsWith('.json') ? new ArrayBuffer(entry.header.size) : new SharedArrayBuffer(entry.header.size));
+      const data = new Uint8Array(entry.header.name.endsWith('.json') ? new ArrayBuffer(entry.header.size) : recordBuffers.take(entry.header.size));
       let filled = 0;
       for await (const chunk of entry) {
         data.set(chunk as Uint8Array, filled);
