@@ -74,17 +74,25 @@ async function train(config, data, label, n = steps) {
   return t;
 }
 
-/** The loader alone over `source`: clips/s after its first batch, with the training augmentation. */
-async function loaderRate(source, pre, clips) {
-  const loader = new BatchLoader(source, { batchSize: batch, clip: clipConfigFor(pre, 'train'), seed: 1, epochs: Infinity });
-  let first;
-  let loaded = 0;
-  for await (const b of loader) {
-    if (first === undefined) first = performance.now();
-    else loaded += b.ids.length;
-    if (loaded >= clips) break;
+/**
+ * The loader alone over `source` as the trainer runs it (training augmentation, batch arrays reused): clips/s
+ * after its first batch, over `clips` clips, the median of `runs` loaders (one run of a few hundred clips
+ * varies by +-15 % on a shared 2-core machine).
+ */
+async function loaderRate(source, pre, clips, runs = 3) {
+  const rates = [];
+  for (let r = 0; r < runs; r++) {
+    const loader = new BatchLoader(source, { batchSize: batch, clip: clipConfigFor(pre, 'train'), seed: 1 + r, epochs: Infinity, reuseBatchArrays: true });
+    let first;
+    let loaded = 0;
+    for await (const b of loader) {
+      if (first === undefined) first = performance.now();
+      else loaded += b.ids.length;
+      if (loaded >= clips) break;
+    }
+    rates.push(loaded / ((performance.now() - first) / 1000));
   }
-  return +(loaded / ((performance.now() - first) / 1000)).toFixed(1);
+  return +rates.sort((a, b) => a - b)[runs >> 1].toFixed(1);
 }
 
 const rows = [];
@@ -105,7 +113,7 @@ try {
     const prepareSeconds = (performance.now() - p0) / 1000;
     const shards = await ShardSource.open(shardDir);
     const fromShards = await train(config, { shards, vocab }, `${name}-shards`);
-    const loaderClipsPerSecond = await loaderRate(shards, pre, 8 * batch);
+    const loaderClipsPerSecond = await loaderRate(shards, pre, 32 * batch);
     const direct = await train(config, { samples, vocab }, `${name}-ffmpeg`, directSteps);
     const consumed = batch / inMemory.medianStepSeconds;
     rows.push({

@@ -47,7 +47,7 @@ const configs = {
 async function loaderRate(source, clip, clipsWanted, extra = {}) {
   const perEpoch = source instanceof ShardSource ? (source.sampleCount ?? clips) : source.length;
   const epochs = Math.max(1, Math.ceil(clipsWanted / perEpoch));
-  const loader = new BatchLoader(source, { batchSize, clip, seed: 1, epochs, workers: loaderWorkers, dropLast: true, ...extra });
+  const loader = new BatchLoader(source, { batchSize, clip, seed: 1, epochs, workers: loaderWorkers, dropLast: true, reuseBatchArrays: true, ...extra });
   const start = performance.now();
   let first;
   let cpuFirst;

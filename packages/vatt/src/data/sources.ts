@@ -120,6 +120,8 @@ export async function* loaderBatches(
     epochs: Infinity,
     cursor: opts.cursor,
     workers: opts.workers,
+    // pretrainBatchFromLoader turns each batch into tensors before the next is asked for.
+    reuseBatchArrays: true,
     onSkip: (s) => opts.onSkip?.(s.id, `${s.code}: ${s.reason}`),
   });
   for await (const batch of loader) yield { batch, epoch: batch.epoch ?? 0, cursor: loader.cursor() };
