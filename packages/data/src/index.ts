@@ -33,7 +33,7 @@ export { openDataset, type OpenedDataset, type OpenDatasetOptions, type DatasetK
 // Clip sampling, augmentation.
 export { clipDuration, randomWindow, narrationWindow, uniformWindows, nearestNarrations, threeCrops, centerCrop } from './sampling/clips.js';
 export type { TimeWindow, CropBox } from './sampling/clips.js';
-export { cropResize, inceptionCropBox, vggCropBox, adjustColors, colorJitter, drawColorJitter } from './augment/video.js';
+export { cropResize, inceptionCropBox, vggCropBox, adjustColors, colorJitter } from './augment/video.js';
 export type { FrameShape, ColorJitterOptions, ColorAdjustment } from './augment/video.js';
 export { addGaussianNoise } from './augment/audio.js';
 

@@ -13,8 +13,6 @@ export interface FrameShape {
  * interpolation (half-pixel centres, as TF2 `tf.image.resize`), optionally mirrored, writing
  * float32 values multiplied by `scale` (1/255 turns rgb24 into [0, 1]). One pass: crop + resize
  * + flip + normalise. `out` (optional) receives the result instead of a new array (the loader's reused buffers).
- * With `color`, the frames are also colour-adjusted as `adjustColors` does, in the same pass: brightness and
- * saturation as each pixel is made, contrast and hue over each frame right after it (while it is in cache).
  *
  * @example
  * const out = cropResize(frames, { numFrames: 32, height: 240, width: 320 }, { top: 8, left: 40, height: 224, width: 224 }, 112, 112, { scale: 1 / 255 });
@@ -25,7 +23,7 @@ export function cropResize(
   box: CropBox,
   outHeight: number,
   outWidth: number,
-  options: { flip?: boolean; scale?: number; out?: Float32Array; color?: ColorAdjustment } = {},
+  options: { flip?: boolean; scale?: number; out?: Float32Array } = {},
 ): Float32Array {
   const { numFrames, height, width } = shape;
   if (src.length < numFrames * height * width * 3) throw new Error(`cropResize: expected ${numFrames}x${height}x${width}x3 values, got ${src.length}`);
@@ -55,13 +53,9 @@ export function cropResize(
   if (options.out && options.out.length !== size) throw new Error(`cropResize: options.out has ${options.out.length} values, expected ${size}`);
   const out = options.out ?? new Float32Array(size);
   const rowStride = width * 3;
-  const color = options.color;
-  const delta = color?.brightness ?? 0;
-  const sat = color?.saturation ?? 1;
   let o = 0;
   for (let t = 0; t < numFrames; t++) {
     const frame = t * height * rowStride;
-    const frameStart = o;
     for (let i = 0; i < outHeight; i++) {
       const r0 = frame + ys.lo[i] * rowStride;
       const r1 = frame + ys.hi[i] * rowStride;
@@ -77,24 +71,15 @@ export function cropResize(
         const d = r1 + c1;
         let top = src[a] + (src[b] - src[a]) * fx;
         let bottom = src[c] + (src[d] - src[c]) * fx;
-        const red = (top + (bottom - top) * fy) * scale;
+        out[o++] = (top + (bottom - top) * fy) * scale;
         top = src[a + 1] + (src[b + 1] - src[a + 1]) * fx;
         bottom = src[c + 1] + (src[d + 1] - src[c + 1]) * fx;
-        const green = (top + (bottom - top) * fy) * scale;
+        out[o++] = (top + (bottom - top) * fy) * scale;
         top = src[a + 2] + (src[b + 2] - src[a + 2]) * fx;
         bottom = src[c + 2] + (src[d + 2] - src[c + 2]) * fx;
-        const blue = (top + (bottom - top) * fy) * scale;
-        if (color) {
-          brightenSaturate(out, o, red, green, blue, delta, sat);
-        } else {
-          out[o] = red;
-          out[o + 1] = green;
-          out[o + 2] = blue;
-        }
-        o += 3;
+        out[o++] = (top + (bottom - top) * fy) * scale;
       }
     }
-    if (color) contrastHue(out, frameStart, o, color);
   }
   return out;
 }
@@ -185,127 +170,110 @@ export interface ColorAdjustment {
  * adjustColors(frames, { numFrames: 1, height: 2, width: 2 }, { brightness: 0.1, saturation: 1.2, contrast: 0.9, hue: 0.05 });
  */
 export function adjustColors(frames: Float32Array, shape: FrameShape, adjustment: ColorAdjustment): Float32Array {
-  const { brightness: delta, saturation: sat } = adjustment;
-  const frameValues = shape.height * shape.width * 3;
-  for (let t = 0; t < shape.numFrames; t++) {
-    const base = t * frameValues;
-    for (let p = base; p < base + frameValues; p += 3) brightenSaturate(frames, p, frames[p], frames[p + 1], frames[p + 2], delta, sat);
-    contrastHue(frames, base, base + frameValues, adjustment);
-  }
-  return frames;
-}
-
-/**
- * The first two steps of `adjustColors` on one pixel: `delta` added to r, g, b, then HSV saturation scaled by
- * `sat` (clipped to [0, 1]); written to `out[p..p+2]`. (Comparisons instead of Math.max/min: this and
- * `contrastHue` are the loader's hottest loops, and neighbouring pixels mostly take the same branches.)
- */
-function brightenSaturate(out: Float32Array, p: number, red: number, green: number, blue: number, delta: number, sat: number): void {
-  let r = red + delta;
-  let g = green + delta;
-  let b = blue + delta;
-  let v: number;
-  let lo: number;
-  if (r > g) {
-    v = r > b ? r : b;
-    lo = g < b ? g : b;
-  } else {
-    v = g > b ? g : b;
-    lo = r < b ? r : b;
-  }
-  const range = v - lo;
-  // Saturation in HSV with h and v fixed is affine in s: c' = v - (v - c) * s'/s, with
-  // s = (v - min)/v, s' = clip(s * factor, 0, 1) (TF's rgb_to_hsv: s = 0 when v <= 0).
-  if (v > 0 && range > 0) {
-    // min(sat, v / range), clipped at 0: the division only where it decides.
-    const ratio = sat * range < v ? (sat > 0 ? sat : 0) : v / range;
-    r = v - (v - r) * ratio;
-    g = v - (v - g) * ratio;
-    b = v - (v - b) * ratio;
-  }
-  out[p] = r;
-  out[p + 1] = g;
-  out[p + 2] = b;
-}
-
-/**
- * The last steps of `adjustColors` on the pixels of one frame, `frames[start..end)`, already brightened and
- * saturated: contrast about the frame's channel means, hue rotation, clip to [0, 1].
- */
-function contrastHue(frames: Float32Array, start: number, end: number, adjustment: ColorAdjustment): void {
-  const { contrast: con, hue: shift } = adjustment;
+  const { brightness: delta, saturation: sat, contrast: con, hue: shift } = adjustment;
+  const pixelsPerFrame = shape.height * shape.width;
   // Hue shift in sixths of the colour circle, in [0, 6] (6 only by rounding): the rotation below needs no modulo.
   const shift6 = (shift - Math.floor(shift)) * 6;
-  let meanR = 0;
-  let meanG = 0;
-  let meanB = 0;
-  for (let p = start; p < end; p += 3) {
-    meanR += frames[p];
-    meanG += frames[p + 1];
-    meanB += frames[p + 2];
-  }
-  const pixels = (end - start) / 3;
-  meanR /= pixels;
-  meanG /= pixels;
-  meanB /= pixels;
-  for (let p = start; p < end; p += 3) {
-    const r = (frames[p] - meanR) * con + meanR;
-    const g = (frames[p + 1] - meanG) * con + meanG;
-    const b = (frames[p + 2] - meanB) * con + meanB;
-    // Hue rotation through HSV (TF's rgb_to_hsv / hsv_to_rgb conventions).
-    let v: number;
-    let lo: number;
-    if (r > g) {
-      v = r > b ? r : b;
-      lo = g < b ? g : b;
-    } else {
-      v = g > b ? g : b;
-      lo = r < b ? r : b;
-    }
-    const range = v - lo;
-    let outR = v;
-    let outG = v;
-    let outB = v;
-    if (range > 0 && v > 0) {
-      // h in [-1, 5] sixths (5 only by rounding), shifted by shift6 in [0, 6] (6 when a shift just below a whole
-      // turn rounds up), so in [-1, 11]: one wrap each way brings it to [0, 6). Then hsv_to_rgb by sector: one
-      // channel at v, one at v - range, the third in between (TF's per-channel clamp(min(k, 4 - k), 0, 1) form).
-      let h = (v === r ? (g - b) / range : v === g ? 2 + (b - r) / range : 4 + (r - g) / range) + shift6;
-      if (h < 0) h += 6;
-      if (h >= 6) h -= 6;
-      const sector = h | 0;
-      const rising = lo + range * (h - sector);
-      const falling = v - range * (h - sector);
-      switch (sector) {
-        case 0:
-          outG = rising;
-          outB = lo;
-          break;
-        case 1:
-          outR = falling;
-          outB = lo;
-          break;
-        case 2:
-          outR = lo;
-          outB = rising;
-          break;
-        case 3:
-          outR = lo;
-          outG = falling;
-          break;
-        case 4:
-          outR = rising;
-          outG = lo;
-          break;
-        default:
-          outG = lo;
-          outB = falling;
+  // (Written out with comparisons instead of Math.max/min and %: this is the loader's hottest loop.)
+  for (let t = 0; t < shape.numFrames; t++) {
+    const base = t * pixelsPerFrame * 3;
+    const end = base + pixelsPerFrame * 3;
+    let meanR = 0;
+    let meanG = 0;
+    let meanB = 0;
+    for (let p = base; p < end; p += 3) {
+      let r = frames[p] + delta;
+      let g = frames[p + 1] + delta;
+      let b = frames[p + 2] + delta;
+      let v: number;
+      let lo: number;
+      if (r > g) {
+        v = r > b ? r : b;
+        lo = g < b ? g : b;
+      } else {
+        v = g > b ? g : b;
+        lo = r < b ? r : b;
       }
+      const range = v - lo;
+      // Saturation in HSV with h and v fixed is affine in s: c' = v - (v - c) * s'/s, with
+      // s = (v - min)/v, s' = clip(s * factor, 0, 1) (TF's rgb_to_hsv: s = 0 when v <= 0).
+      if (v > 0 && range > 0) {
+        // min(sat, v / range), clipped at 0: the division only where it decides.
+        const ratio = sat * range < v ? (sat > 0 ? sat : 0) : v / range;
+        r = v - (v - r) * ratio;
+        g = v - (v - g) * ratio;
+        b = v - (v - b) * ratio;
+      }
+      frames[p] = r;
+      frames[p + 1] = g;
+      frames[p + 2] = b;
+      meanR += r;
+      meanG += g;
+      meanB += b;
     }
-    frames[p] = outR < 0 ? 0 : outR > 1 ? 1 : outR;
-    frames[p + 1] = outG < 0 ? 0 : outG > 1 ? 1 : outG;
-    frames[p + 2] = outB < 0 ? 0 : outB > 1 ? 1 : outB;
+    meanR /= pixelsPerFrame;
+    meanG /= pixelsPerFrame;
+    meanB /= pixelsPerFrame;
+    for (let p = base; p < end; p += 3) {
+      const r = (frames[p] - meanR) * con + meanR;
+      const g = (frames[p + 1] - meanG) * con + meanG;
+      const b = (frames[p + 2] - meanB) * con + meanB;
+      // Hue rotation through HSV (TF's rgb_to_hsv / hsv_to_rgb conventions).
+      let v: number;
+      let lo: number;
+      if (r > g) {
+        v = r > b ? r : b;
+        lo = g < b ? g : b;
+      } else {
+        v = g > b ? g : b;
+        lo = r < b ? r : b;
+      }
+      const range = v - lo;
+      let outR = v;
+      let outG = v;
+      let outB = v;
+      if (range > 0 && v > 0) {
+        // h in [-1, 5] sixths (5 only by rounding), shifted by shift6 in [0, 6] (6 when a shift just below a whole
+        // turn rounds up), so in [-1, 11]: one wrap each way brings it to [0, 6). Then hsv_to_rgb by sector: one
+        // channel at v, one at v - range, the third in between (TF's per-channel clamp(min(k, 4 - k), 0, 1) form).
+        let h = (v === r ? (g - b) / range : v === g ? 2 + (b - r) / range : 4 + (r - g) / range) + shift6;
+        if (h < 0) h += 6;
+        if (h >= 6) h -= 6;
+        const sector = h | 0;
+        const rising = lo + range * (h - sector);
+        const falling = v - range * (h - sector);
+        switch (sector) {
+          case 0:
+            outG = rising;
+            outB = lo;
+            break;
+          case 1:
+            outR = falling;
+            outB = lo;
+            break;
+          case 2:
+            outR = lo;
+            outB = rising;
+            break;
+          case 3:
+            outR = lo;
+            outG = falling;
+            break;
+          case 4:
+            outR = rising;
+            outG = lo;
+            break;
+          default:
+            outG = lo;
+            outB = falling;
+        }
+      }
+      frames[p] = outR < 0 ? 0 : outR > 1 ? 1 : outR;
+      frames[p + 1] = outG < 0 ? 0 : outG > 1 ? 1 : outG;
+      frames[p + 2] = outB < 0 ? 0 : outB > 1 ? 1 : outB;
+    }
   }
+  return frames;
 }
 
 /**
@@ -316,19 +284,6 @@ function contrastHue(frames: Float32Array, start: number, end: number, adjustmen
  * colorJitter(frames, { numFrames: 32, height: 224, width: 224 }, new Rng(3));
  */
 export function colorJitter(frames: Float32Array, shape: FrameShape, rng: Rng, options: ColorJitterOptions = {}): Float32Array {
-  const adjustment = drawColorJitter(rng, options);
-  return adjustment ? adjustColors(frames, shape, adjustment) : frames;
-}
-
-/**
- * The draws of `colorJitter` (whether to jitter, then the four parameters, always all five draws): the
- * adjustment, or undefined when the clip is left as it is. For `cropResize`'s `color`, which applies it in the
- * crop's own pass.
- *
- * @example
- * cropResize(frames, shape, box, 112, 112, { scale: 1 / 255, color: drawColorJitter(rng) });
- */
-export function drawColorJitter(rng: Rng, options: ColorJitterOptions = {}): ColorAdjustment | undefined {
   const { prob = 0.8, brightness = 32 / 255, saturation = [0.6, 1.4], contrast = [0.6, 1.4], hue = 0.2 } = options;
   const apply = rng.chance(prob);
   const adjustment: ColorAdjustment = {
@@ -337,5 +292,5 @@ export function drawColorJitter(rng: Rng, options: ColorJitterOptions = {}): Col
     contrast: rng.uniform(contrast[0], contrast[1]),
     hue: rng.uniform(-hue, hue),
   };
-  return apply ? adjustment : undefined;
+  return apply ? adjustColors(frames, shape, adjustment) : frames;
 }

@@ -1,6 +1,6 @@
 import { addGaussianNoise } from '../augment/audio.js';
 import { Rng } from '@vatt/tokenizers/random';
-import { cropResize, drawColorJitter, inceptionCropBox, vggCropBox } from '../augment/video.js';
+import { colorJitter, cropResize, inceptionCropBox, vggCropBox } from '../augment/video.js';
 import type { ColorJitterOptions } from '../augment/video.js';
 import type { Sample } from '../datasets/sample.js';
 import { isTimed } from '../datasets/sample.js';
@@ -206,9 +206,9 @@ async function assembleClip(
         const box: CropBox =
           videoCfg.crop === 'inception' ? inceptionCropBox(reference.height, reference.width, rng) : vggCropBox(reference.height, reference.width, size, rng);
         const flip = videoCfg.flip && rng.chance(0.5);
-        // The colour jitter's draws come after the crop's and the flip's; it is applied in the crop's pass.
-        const color = videoCfg.colorJitter === false ? undefined : drawColorJitter(rng, videoCfg.colorJitter);
-        videoViews.push(cropResize(frames, shape, scaleBox(box, fy, fx), size, size, { flip, scale: 1 / 255, out: into?.video, color }));
+        const view = cropResize(frames, shape, scaleBox(box, fy, fx), size, size, { flip, scale: 1 / 255, out: into?.video });
+        if (videoCfg.colorJitter !== false) colorJitter(view, { numFrames, height: size, width: size }, rng, videoCfg.colorJitter);
+        videoViews.push(view);
       } else {
         const boxes = videoCfg.numCrops === 3 ? threeCrops(reference.height, reference.width, size) : [centerCrop(reference.height, reference.width, size)];
         for (const box of boxes) videoViews.push(cropResize(frames, shape, scaleBox(box, fy, fx), size, size, { scale: 1 / 255, out: into?.video }));
