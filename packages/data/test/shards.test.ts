@@ -400,7 +400,7 @@ describe('loading shards', () => {
     expect(arrays[1]).not.toBe(arrays[0]);
   });
 
-  test('SharedBufferPool: a given-back buffer is taken again for its size only, once, within the budget', () => {
+  test('SharedBufferPool: a buffer it handed out and got back is taken again for its size only, once, within the budget', () => {
     const pool = new SharedBufferPool(100);
     const a = pool.take(40);
     pool.give(a);
@@ -408,10 +408,18 @@ describe('loading shards', () => {
     expect(pool.take(30)).not.toBe(a);
     expect(pool.take(40)).toBe(a);
     expect(pool.take(40)).not.toBe(a);
-    pool.give(new SharedArrayBuffer(60));
-    pool.give(new SharedArrayBuffer(60));
-    expect(pool.take(60).byteLength).toBe(60);
-    expect(pool.take(60)).not.toBe(pool.take(60));
+    // The pool holds nothing now; 60 + 60 bytes given back is over its 100: the second is dropped.
+    const [b, c] = [pool.take(60), pool.take(60)];
+    pool.give(b);
+    pool.give(c);
+    expect(pool.take(60)).toBe(b);
+    const next = pool.take(60);
+    expect(next).not.toBe(b);
+    expect(next).not.toBe(c);
+    // A buffer the pool did not hand out (a JPEG record's, say: sizes that never recur) is not kept.
+    const foreign = new SharedArrayBuffer(40);
+    pool.give(foreign);
+    expect(pool.take(40)).not.toBe(foreign);
   });
 
   test('a cursor taken after any batch resumes exactly: same records, shuffle buffer, augmentation', async () => {

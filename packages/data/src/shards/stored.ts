@@ -78,12 +78,14 @@ export function storedClipBytes(clip: StoredClip): number {
 
 /**
  * Shared-memory buffers handed back for reuse, by byte length, up to a budget. The loader gives back a shard
- * record's buffers once its clip is made and the tar reader takes them for the next records: memory fresh from
+ * record's buffers once its clip is made and the shard readers take them for the next records: memory fresh from
  * the system costs a page fault per 4 KB on its first write (most of the tar reader's time at 8 x 64 x 64),
- * reused memory none.
+ * reused memory none. Only buffers the pool handed out come back, and readers take from it only for members whose
+ * size recurs (raw frames, waveforms; not JPEG frames), so that it never fills with buffers nobody asks for again.
  */
 export class SharedBufferPool {
   private readonly free = new Map<number, SharedArrayBuffer[]>();
+  private readonly issued = new WeakSet<SharedArrayBuffer>();
   private held = 0;
 
   constructor(private readonly budgetBytes: number) {}
@@ -91,15 +93,19 @@ export class SharedBufferPool {
   /** A buffer of exactly `size` bytes: a given-back one (old contents: overwrite it all), else a new one. */
   take(size: number): SharedArrayBuffer {
     const reused = this.free.get(size)?.pop();
-    if (!reused) return new SharedArrayBuffer(size);
-    this.held -= size;
-    return reused;
+    if (reused) {
+      this.held -= size;
+      return reused;
+    }
+    const fresh = new SharedArrayBuffer(size);
+    this.issued.add(fresh);
+    return fresh;
   }
 
-  /** Gives `buffer` back (nothing may use it afterwards); dropped when the pool is full. */
+  /** Gives `buffer` back (nothing may use it afterwards); dropped when the pool is full or did not hand it out. */
   give(buffer: SharedArrayBuffer): void {
     const list = this.free.get(buffer.byteLength) ?? [];
-    if (this.held + buffer.byteLength > this.budgetBytes || list.includes(buffer)) return;
+    if (!this.issued.has(buffer) || this.held + buffer.byteLength > this.budgetBytes || list.includes(buffer)) return;
     list.push(buffer);
     this.free.set(buffer.byteLength, list);
     this.held += buffer.byteLength;

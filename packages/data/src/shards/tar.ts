@@ -99,18 +99,21 @@ export async function* readTarShard(stream: AsyncIterable<Uint8Array> & NodeJS.R
   let fields = new Map<string, Uint8Array>();
   try {
     for await (const entry of extract) {
-      // Each member straight into a buffer of its own in shared memory (one copy out of the stream's chunks; a
-      // buffer the loader gave back when there is one): a loader worker is then handed the frames without another copy.
-      // (The metadata is parsed here: an ordinary buffer.)
-      const data = new Uint8Array(entry.header.name.endsWith('.json') ? new ArrayBuffer(entry.header.size) : recordBuffers.take(entry.header.size));
+      // Each member straight into a buffer of its own in shared memory (one copy out of the stream's chunks; for raw
+      // frames and audio, whose sizes recur, a buffer the loader gave back when there is one): a loader worker is
+      // then handed the frames without another copy. (The metadata is parsed here: an ordinary buffer.)
+      const { name, size } = entry.header;
+      const data = new Uint8Array(
+        name.endsWith('.json') ? new ArrayBuffer(size) : name.endsWith('.mjpeg') ? new SharedArrayBuffer(size) : recordBuffers.take(size),
+      );
       let filled = 0;
       for await (const chunk of entry) {
         data.set(chunk as Uint8Array, filled);
         filled += (chunk as Uint8Array).length;
       }
       if (entry.header.type !== 'file') continue;
-      if (filled !== data.length) throw new Error(`${file}: member ${entry.header.name} is truncated`);
-      const parts = splitTarName(entry.header.name);
+      if (filled !== data.length) throw new Error(`${file}: member ${name} is truncated`);
+      const parts = splitTarName(name);
       if (!parts) continue;
       if (key !== undefined && parts.key !== key) {
         yield toClip(key, fields, file);

@@ -28,7 +28,7 @@ import { crc32c, maskCrc, unmaskCrc } from '../formats/crc32c.js';
 import type { TimedCaption } from '../datasets/sample.js';
 import { isTimed } from '../datasets/sample.js';
 import { exampleTypes } from './example-proto.js';
-import { loadSharp } from './stored.js';
+import { loadSharp, recordBuffers } from './stored.js';
 import type { StoredClip, StoredClipMeta } from './stored.js';
 
 /** A TFRecord file is damaged: `file` and the record's byte `offset` say where. */
@@ -279,7 +279,7 @@ export async function decodeSequenceExample(payload: Uint8Array, fallbackKey: st
   const wave = lists['WAVEFORM/feature/floats']?.feature?.[0]?.floatList?.value;
   if (wave && wave.length > 0) {
     const sampleRate = float(context['WAVEFORM/feature/sample_rate'])[0] ?? 48_000;
-    clip.audio = new Float32Array(new SharedArrayBuffer(wave.length * 4));
+    clip.audio = new Float32Array(recordBuffers.take(wave.length * 4));
     clip.audio.set(wave);
     meta.audio = { sampleRate, numSamples: clip.audio.length, channels: 1 };
     if (!meta.video) meta.duration = clip.audio.length / sampleRate;
