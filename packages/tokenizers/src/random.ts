@@ -75,9 +75,9 @@ export class Rng {
   /**
    * Adds `std` x an independent standard normal draw to every value, in place: the ziggurat of Marsaglia and
    * Tsang (2000) in Doornik's form (2005, "An improved ziggurat method to generate normal random samples": 128
-   * strips, the strip index from other bits than the abscissa). One stream word per value in 99 % of draws (no
-   * logarithm), so 4-5x faster than `normal()` for the loader's audio noise; the same distribution, not the
-   * same numbers.
+   * strips, the strip index from other bits than the abscissa). One stream word per value in 97 % of draws (no
+   * logarithm): 4.6-5.8 ns per value against 18.6 for the polar method the loader's audio noise used before;
+   * the same distribution, not the same numbers.
    *
    * @example
    * rng.addNormal(wave, 0.01); // wave[i] += 0.01 * N(0, 1)
