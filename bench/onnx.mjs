@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonLines } from './json-lines.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -190,12 +191,8 @@ function runChild(engine, workload, repeats) {
     timeout: 30 * 60 * 1000,
     maxBuffer: 64 * 2 ** 20,
   });
-  const line = r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (r.status === 0 && line) return JSON.parse(line);
+  const line = jsonLines(r.stdout).pop();
+  if (r.status === 0 && line) return line;
   return { workload, engine, error: (r.stderr || '').split('\n').filter(Boolean).slice(-3).join(' | ') || `exit ${r.status ?? r.signal}` };
 }
 
@@ -213,11 +210,7 @@ function runTorch(workloads, repeats) {
       timeout: 30 * 60 * 1000,
     },
   );
-  const lines = r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l));
+  const lines = jsonLines(r.stdout);
   if (r.status !== 0) lines.push({ engine: 'PyTorch', error: (r.stderr || '').split('\n').filter(Boolean).slice(-2).join(' | ') });
   return lines.map((l) => ({ ...l, engine: 'pytorch', torchVersion: l.engine, seconds: l.seconds ?? [] }));
 }

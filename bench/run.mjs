@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonLines } from './json-lines.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -52,12 +53,8 @@ function runWorkload(backend, workload, repeats, extra = []) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, argv, { env, encoding: 'utf8', timeout: 15 * 60 * 1000, maxBuffer: 64 * 2 ** 20 });
   process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-  const line = r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (r.status === 0 && line) return JSON.parse(line);
+  const line = jsonLines(r.stdout).pop();
+  if (r.status === 0 && line) return line;
   const err = (r.stderr || '').split('\n').find((l) => /Error|Abort/.test(l)) ?? `exit ${r.status ?? r.signal}`;
   return { backend, workload, options: extra.join(' '), error: err.trim() };
 }
@@ -70,12 +67,8 @@ function probeBackends() {
       `import('vatt').then(async (v) => { const i = await v.setupBackend('${b}'); console.log(JSON.stringify(i)); process.exit(0); })` +
       '.catch((e) => { console.log(JSON.stringify({ error: e.message })); process.exit(0); })';
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env, encoding: 'utf8', cwd: root, timeout: 120000 });
-    const line = r.stdout
-      .trim()
-      .split('\n')
-      .filter((l) => l.startsWith('{'))
-      .pop();
-    found[b] = line ? JSON.parse(line) : { error: `probe failed: ${r.stderr.split('\n')[0]}` };
+    const line = jsonLines(r.stdout).pop();
+    found[b] = line ?? { error: `probe failed: ${r.stderr.split('\n')[0]}` };
   }
   return found;
 }
@@ -116,17 +109,7 @@ function runScript(name, script, scriptArgs = []) {
   const t0 = Date.now();
   const r = spawnSync(process.execPath, [file, ...scriptArgs], { env, cwd: root, encoding: 'utf8', timeout: 60 * 60 * 1000, maxBuffer: 64 * 2 ** 20 });
   process.stderr.write(`  ${name}: exit ${r.status ?? r.signal} after ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
-  const lines = (r.stdout || '')
-    .trim()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .flatMap((l) => {
-      try {
-        return [JSON.parse(l)];
-      } catch {
-        return []; // a line of a table or log that happens to start with "{"
-      }
-    });
+  const lines = jsonLines(r.stdout);
   if (r.status !== 0 || lines.length === 0) return { error: (r.stderr || '').split('\n').filter(Boolean).slice(-1)[0] ?? `exit ${r.status}` };
   // One result line, or (bench/onnx.mjs) one summary line per workload after the measurements.
   const summaries = lines.filter((l) => l.summary !== undefined);
